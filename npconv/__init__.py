@@ -1,0 +1,30 @@
+"""npconv: a small deep-learning framework in pure NumPy (CuPy on the GPU).
+
+    import npconv as nc
+    x = nc.randn(4, 3, requires_grad=True)
+    (x * x).sum().backward()        # x.grad == 2 x
+"""
+import numpy as _np
+
+from . import autograd, backend
+from .autograd import (Function, detect_anomaly, enable_grad, gradcheck, is_grad_enabled,
+                       no_grad, set_grad_enabled)
+from .backend import Device as device, get_array_module
+from .factory import (abs, arange, argmax, cat, clamp, concat, empty, exp, eye, flatten,
+                      from_numpy, full, full_like, is_tensor, linspace, log, log_softmax,
+                      matmul, max, maximum, mean, min, minimum, ones, ones_like, permute, rand,
+                      rand_like, randint, randn, randn_like, relu, reshape, sigmoid, softmax,
+                      sqrt, squeeze, stack, std, sum, tanh, transpose, unsqueeze, var, where,
+                      zeros, zeros_like)
+from .random import manual_seed, initial_seed
+from .tensor import Tensor, tensor
+
+__version__ = "0.1.0"
+
+float32 = _np.float32
+float64 = _np.float64
+float16 = _np.float16
+int64 = _np.int64
+int32 = _np.int32
+uint8 = _np.uint8
+bool = _np.bool_

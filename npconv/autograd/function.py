@@ -1,0 +1,206 @@
+"""``Function``: one differentiable op with a hand-written forward and backward.
+
+The pattern PyTorch users know::
+
+    class Square(Function):
+        @staticmethod
+        def forward(ctx, x):            # raw arrays in (numpy or cupy), raw array out
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, gy):          # one gradient per forward input (None if not needed)
+            (x,) = ctx.saved_tensors
+            return 2 * x * gy
+
+    y = Square.apply(t)                 # Tensors in, Tensors out; the graph is recorded
+
+Unlike PyTorch, ``forward`` and ``backward`` see raw backend arrays, not Tensors: each op's
+math then reads as plain NumPy, and the Tensor layer alone records the graph.
+"""
+import weakref
+
+from . import grad_mode
+
+__all__ = ["Function", "FunctionCtx"]
+
+
+class FunctionCtx:
+    """The ``ctx`` of one call of a Function; once recorded, it is also the graph node
+    (``tensor.grad_fn``).
+
+    Attributes for the Function's use: ``save_for_backward(*arrays)``, ``saved_tensors``,
+    ``needs_input_grad`` (one bool per forward argument) and any attribute it sets itself.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_fn", "_saved", "_saved_versions", "_edges",
+                 "_generation", "_outputs", "_n_outputs", "_freed", "_trace",
+                 "needs_input_grad")
+
+    def __init__(self, fn, needs_input_grad):
+        self._fn = fn
+        self.needs_input_grad = needs_input_grad
+        self._saved = None
+        self._saved_versions = None
+        self._freed = False
+        self._trace = None
+
+    # -- what a Function's forward/backward use -------------------------------------------
+    def save_for_backward(self, *arrays):
+        """Keep arrays for backward. Saved inputs are guarded by their version counter:
+        modifying one in place before backward raises instead of giving wrong gradients."""
+        self._saved = arrays
+
+    def mark_non_differentiable(self, *arrays):
+        """Outputs (e.g. indices) that never carry a gradient."""
+        self._non_differentiable = {id(a) for a in arrays}
+
+    @property
+    def saved_tensors(self):
+        if self._freed:
+            raise RuntimeError(
+                "Trying to backward through the graph a second time (or directly access saved "
+                "tensors after they have already been freed). Saved intermediate values of the "
+                "graph are freed when you call .backward(). Specify retain_graph=True if you "
+                "need to backward through the graph a second time.")
+        if self._saved_versions:
+            for tensor, version in self._saved_versions:
+                if isinstance(tensor, weakref.ref):
+                    tensor = tensor()
+                    if tensor is None:
+                        continue
+                if tensor._version[0] != version:
+                    raise RuntimeError(
+                        "one of the variables needed for gradient computation has been modified "
+                        "by an inplace operation: [%s of shape %s] is at version %d; expected "
+                        "version %d instead (it was saved by %s)."
+                        % (type(tensor).__name__, tuple(tensor.shape), tensor._version[0],
+                           version, self.name()))
+        return self._saved if self._saved is not None else ()
+
+    # -- graph node -------------------------------------------------------------------------
+    def name(self):
+        """The name PyTorch shows for a node: ``MulBackward``."""
+        return self._fn.__name__ + "Backward"
+
+    @property
+    def next_functions(self):
+        """The nodes this one sends gradients to (leaf tensors stand for themselves)."""
+        return tuple(None if e is None else e[0] for e in self._edges)
+
+    def _release(self):
+        self._saved = None
+        self._saved_versions = None
+        self._freed = True
+
+    def __repr__(self):
+        return "<%s>" % self.name()
+
+
+class Function:
+    """Base class of every differentiable op. Subclasses define static ``forward(ctx, *args)``
+    and ``backward(ctx, *grad_outputs)``; users call ``apply``."""
+
+    # A view's output shares its input's version counter (so an in-place change through the
+    # view is seen by whoever saved the base).
+    _is_view = False
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        """Run ``forward`` on the arrays inside the Tensor arguments and wrap the result in
+        Tensors; when any input requires grad (and recording is on), record the graph."""
+        from ..tensor import Tensor  # the Tensor layer imports us; avoid the cycle at import
+
+        raw = []
+        needs = []
+        record = False
+        for a in args:
+            if isinstance(a, Tensor):
+                raw.append(a.data)
+                needs.append(a.requires_grad)
+                record = record or a.requires_grad
+            else:
+                raw.append(a)
+                needs.append(False)
+        record = record and grad_mode._State.enabled
+        ctx = FunctionCtx(cls, tuple(needs))
+        out = cls.forward(ctx, *raw, **kwargs)
+        multi = isinstance(out, tuple)
+        outs = out if multi else (out,)
+
+        if not record:
+            tensors = tuple(Tensor._wrap(o) for o in outs)
+            return tensors if multi else tensors[0]
+
+        edges = []
+        gen = 0
+        for a, need in zip(args, needs):
+            if not need:
+                edges.append(None)
+                continue
+            node = a.grad_fn
+            if node is None:           # a leaf: gradients accumulate into it
+                edges.append((a, None, a.data.shape, a.data.dtype))
+            else:
+                edges.append((node, a._output_nr, a.data.shape, a.data.dtype))
+                if node._generation >= gen:
+                    gen = node._generation + 1
+        ctx._edges = tuple(edges)
+        ctx._generation = gen
+        ctx._n_outputs = len(outs)
+        if ctx._saved:
+            # remember the versions of saved arrays that belong to input tensors
+            ids = {id(s) for s in ctx._saved}
+            ctx._saved_versions = [(a, a._version[0]) for a in args
+                                   if isinstance(a, Tensor) and id(a.data) in ids]
+        if _anomaly.enabled:
+            _anomaly.record(ctx)
+        tensors = []
+        nondiff = ctx.__dict__.get("_non_differentiable", ())
+        for i, o in enumerate(outs):
+            if o.dtype.kind not in "fc" or id(o) in nondiff:
+                tensors.append(Tensor._wrap(o))   # indices, masks: no gradient flows
+                continue
+            t = Tensor._wrap(o, requires_grad=True)
+            t.grad_fn = ctx
+            t._output_nr = i
+            if cls._is_view and isinstance(args[0], Tensor):
+                t._version = args[0]._version
+            tensors.append(t)
+        ctx._outputs = [weakref.ref(t) for t in tensors]
+        if ctx._saved:
+            # saved outputs are guarded too (weakly: a dead output cannot be modified)
+            out_ids = {id(s) for s in ctx._saved}
+            for t, ref in zip(tensors, ctx._outputs):
+                if id(t.data) in out_ids:
+                    ctx._saved_versions.append((ref, 0))
+        if _anomaly.enabled:
+            _anomaly.check_forward(ctx, outs)
+        return tuple(tensors) if multi else tensors[0]
+
+
+class _Anomaly:
+    """State of ``detect_anomaly`` (kept here so apply pays one attribute read when off)."""
+    enabled = False
+
+    @staticmethod
+    def record(ctx):
+        import traceback
+        ctx._trace = traceback.extract_stack()[:-3]
+
+    @staticmethod
+    def check_forward(ctx, outs):
+        from .anomaly import _check_finite
+        for o in outs:
+            _check_finite(o, ctx, "forward")
+
+
+_anomaly = _Anomaly

@@ -1,0 +1,211 @@
+"""Tensor factories (``zeros``, ``randn``, ...) and the module-level ops (``cat``, ``where``,
+...) that PyTorch users call as ``torch.<name>``."""
+import numpy
+
+from . import backend as _backend
+from . import random as _random
+from .ops import arithmetic as _ar
+from .ops import shape as _sh
+from .tensor import Tensor, _operand, _shape_args
+
+__all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
+           "randint", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
+           "cat", "stack", "where", "maximum", "minimum", "clamp", "exp", "log", "sqrt", "abs",
+           "matmul", "sum", "mean", "var", "std", "max", "min", "argmax", "relu", "sigmoid",
+           "tanh", "softmax", "log_softmax", "flatten", "reshape", "transpose", "permute",
+           "squeeze", "unsqueeze", "from_numpy", "is_tensor"]
+
+
+def _make(arr, requires_grad, device):
+    t = Tensor._wrap(arr)
+    if device is not None:
+        t = _backend.move(t, device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def _dt(dtype, default=numpy.float32):
+    return numpy.dtype(default if dtype is None else dtype)
+
+
+def zeros(*size, dtype=None, requires_grad=False, device=None):
+    return _make(numpy.zeros(_shape_args(size), _dt(dtype)), requires_grad, device)
+
+
+def ones(*size, dtype=None, requires_grad=False, device=None):
+    return _make(numpy.ones(_shape_args(size), _dt(dtype)), requires_grad, device)
+
+
+def empty(*size, dtype=None, requires_grad=False, device=None):
+    return _make(numpy.empty(_shape_args(size), _dt(dtype)), requires_grad, device)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False, device=None):
+    if dtype is None:
+        dtype = (numpy.bool_ if isinstance(fill_value, bool) else
+                 numpy.int64 if isinstance(fill_value, int) else numpy.float32)
+    return _make(numpy.full(_shape_args((size,)), fill_value, _dt(dtype)), requires_grad, device)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = numpy.int64 if ints else numpy.float32
+    return _make(numpy.arange(start, end, step).astype(dtype), requires_grad, device)
+
+
+def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
+    return _make(numpy.linspace(start, end, steps).astype(_dt(dtype)), requires_grad, device)
+
+
+def eye(n, m=None, dtype=None, requires_grad=False, device=None):
+    return _make(numpy.eye(n, m, dtype=_dt(dtype)), requires_grad, device)
+
+
+def _xp_for(device):
+    if device is None:
+        return numpy
+    return _backend._backend_for(_backend.Device(device)).xp
+
+
+def randn(*size, dtype=None, requires_grad=False, device=None):
+    """Standard normal samples from the framework's generator (seeded by ``manual_seed``)."""
+    xp = _xp_for(device)
+    arr = _random.generator(xp).standard_normal(_shape_args(size), dtype=_dt(dtype))
+    return _make(arr, requires_grad, device)
+
+
+def rand(*size, dtype=None, requires_grad=False, device=None):
+    """Uniform samples in [0, 1)."""
+    xp = _xp_for(device)
+    arr = _random.generator(xp).random(_shape_args(size), dtype=_dt(dtype))
+    return _make(arr, requires_grad, device)
+
+
+def randint(low, high=None, size=(), dtype=None, device=None):
+    if high is None:
+        low, high = 0, low
+    xp = _xp_for(device)
+    arr = _random.generator(xp).integers(low, high, size=_shape_args((size,)))
+    return _make(arr.astype(_dt(dtype, numpy.int64)), False, device)
+
+
+def _like(t, fn, dtype, requires_grad, device):
+    xp = _backend.get_array_module(t.data)
+    arr = fn(xp, t.data.shape, t.data.dtype if dtype is None else numpy.dtype(dtype))
+    return _make(arr, requires_grad, device)
+
+
+def zeros_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(t, lambda xp, s, d: xp.zeros(s, d), dtype, requires_grad, device)
+
+
+def ones_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(t, lambda xp, s, d: xp.ones(s, d), dtype, requires_grad, device)
+
+
+def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
+    return _like(t, lambda xp, s, d: xp.full(s, fill_value, d), dtype, requires_grad, device)
+
+
+def randn_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(t, lambda xp, s, d: _random.generator(xp).standard_normal(s, dtype=d),
+                 dtype, requires_grad, device)
+
+
+def rand_like(t, dtype=None, requires_grad=False, device=None):
+    return _like(t, lambda xp, s, d: _random.generator(xp).random(s, dtype=d),
+                 dtype, requires_grad, device)
+
+
+def from_numpy(a):
+    """A tensor sharing memory with the NumPy array ``a`` (dtype kept)."""
+    return Tensor._wrap(a)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def _tensors(seq, name):
+    seq = list(seq)
+    if not seq:
+        raise ValueError("%s(): expected a non-empty sequence of Tensors" % name)
+    return [s if isinstance(s, Tensor) else Tensor(s) for s in seq]
+
+
+def cat(tensors, dim=0):
+    """Concatenate along an existing axis ``dim``."""
+    ts = _tensors(tensors, "cat")
+    nd = ts[0].ndim
+    return _sh.Cat.apply(dim % max(nd, 1), *ts)
+
+
+concat = cat
+
+
+def stack(tensors, dim=0):
+    """Stack equal-shape tensors along a new axis ``dim``."""
+    ts = _tensors(tensors, "stack")
+    shapes = {t.shape for t in ts}
+    if len(shapes) > 1:
+        raise RuntimeError("stack expects each tensor to be equal size, but got %s"
+                           % [list(t.shape) for t in ts])
+    return _sh.Stack.apply(dim % (ts[0].ndim + 1), *ts)
+
+
+def where(condition, input, other):
+    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
+    cond = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
+    return _ar.Where.apply(cond, _operand(input), _operand(other))
+
+
+def maximum(a, b):
+    return _ar.Maximum.apply(_operand(a), _operand(b))
+
+
+def minimum(a, b):
+    return _ar.Minimum.apply(_operand(a), _operand(b))
+
+
+def clamp(input, min=None, max=None):
+    return input.clamp(min, max)
+
+
+def _method(name):
+    def f(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+    f.__name__ = name
+    f.__doc__ = "``npconv.%s(t, ...)`` is ``t.%s(...)``." % (name, name)
+    return f
+
+
+exp = _method("exp")
+log = _method("log")
+sqrt = _method("sqrt")
+abs = _method("abs")
+sum = _method("sum")
+mean = _method("mean")
+var = _method("var")
+std = _method("std")
+max = _method("max")
+min = _method("min")
+argmax = _method("argmax")
+relu = _method("relu")
+sigmoid = _method("sigmoid")
+tanh = _method("tanh")
+softmax = _method("softmax")
+log_softmax = _method("log_softmax")
+flatten = _method("flatten")
+reshape = _method("reshape")
+transpose = _method("transpose")
+permute = _method("permute")
+squeeze = _method("squeeze")
+unsqueeze = _method("unsqueeze")
+
+
+def matmul(a, b):
+    return _ar.MatMul.apply(_operand(a), _operand(b))

@@ -1,0 +1,1 @@
+"""Primitive Functions on raw arrays, one family per file. The Tensor methods call these."""

@@ -1,0 +1,611 @@
+"""``Tensor``: an array of the active backend plus what autograd needs.
+
+A Tensor holds ``data`` (a raw NumPy or CuPy array), ``grad`` (a Tensor or None),
+``requires_grad`` and ``grad_fn`` (the node that made it, None for leaves). Every operator is a
+``Function`` from ``npconv.ops``; the Tensor layer only records the graph.
+"""
+import numbers
+
+import numpy
+
+from . import backend as _backend
+from .autograd import engine as _engine
+from .autograd import grad_mode as _grad_mode
+from .autograd.function import Function
+from .ops import activation as _act
+from .ops import arithmetic as _ar
+from .ops import indexing as _ix
+from .ops import reduction as _red
+from .ops import shape as _sh
+
+__all__ = ["Tensor", "tensor"]
+
+_DEFAULT_FLOAT = numpy.float32
+
+
+def _to_array(data, dtype=None, xp=None):
+    """Make a backend array: Python numbers and lists become float32 (ints stay int64,
+    bools bool); arrays keep their dtype unless ``dtype`` is given."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if xp is None:
+        xp = _backend.get_array_module(data)
+    if dtype is not None:
+        dtype = numpy.dtype(dtype)
+        if isinstance(data, (numpy.ndarray, numpy.generic)) or xp is not numpy:
+            return xp.asarray(data).astype(dtype, copy=False)
+        return xp.asarray(data, dtype=dtype)
+    if isinstance(data, numpy.generic):
+        return numpy.asarray(data)
+    if hasattr(data, "dtype") and hasattr(data, "shape"):
+        return data
+    arr = numpy.asarray(data)
+    if arr.dtype == numpy.float64:
+        arr = arr.astype(_DEFAULT_FLOAT)
+    elif arr.dtype.kind in "iu" and arr.dtype != numpy.int64:
+        arr = arr.astype(numpy.int64)
+    return arr if xp is numpy else xp.asarray(arr)
+
+
+def _operand(x):
+    """Prepare the other operand of a binary op: Tensors as they are, Python numbers as
+    Python numbers (so they never upcast float32), NumPy scalars as Python numbers, arrays
+    and lists as constant Tensors."""
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, numpy.generic):   # before float: numpy.float64 subclasses float
+        return x.item()
+    if isinstance(x, (bool, int, float)):
+        return x
+    if isinstance(x, numbers.Number):
+        return x
+    return Tensor(x)
+
+
+class Tensor:
+    """An n-dimensional array with reverse-mode autograd.
+
+    ``Tensor(data, requires_grad=False)``; usually made by ``npconv.tensor`` or a factory.
+    Differences from PyTorch: ``.data`` is the raw NumPy/CuPy array (not a Tensor), and a
+    Function's forward/backward see raw arrays.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version",
+                 "_retains_grad", "__weakref__")
+    __array_priority__ = 1000   # ndarray <op> Tensor defers to Tensor's reflected operators
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self.grad_fn = None
+        self._output_nr = 0
+        self._version = [0]
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array, requires_grad=False):
+        """Fast constructor for arrays that are already backend arrays."""
+        t = cls.__new__(cls)
+        t.data = array
+        t.grad = None
+        t.grad_fn = None
+        t._output_nr = 0
+        t._version = [0]
+        t._retains_grad = False
+        t.requires_grad = requires_grad
+        return t
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        """All axes reversed (the transpose of a matrix)."""
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim=None):
+        """The shape as a tuple, or the length of axis ``dim``."""
+        return self.shape if dim is None else self.data.shape[dim]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def item(self):
+        """The value of a one-element tensor as a Python number (an explicit device sync)."""
+        if self.data.size != 1:
+            raise ValueError("a Tensor with %d elements cannot be converted to Scalar"
+                             % self.data.size)
+        return self.data.reshape(()).item() if hasattr(self.data, "item") else float(self.data)
+
+    def numpy(self):
+        """The data as a NumPy array (shares memory on the CPU). Raises for tensors that
+        require grad, as PyTorch does: call ``.detach().numpy()``."""
+        if self.requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. "
+                               "Use tensor.detach().numpy() instead.")
+        return _backend.backend_of(self.data).to_host(self.data)
+
+    def tolist(self):
+        return self.detach().numpy().tolist()
+
+    def detach(self):
+        """A new leaf sharing this tensor's data, cut from the graph."""
+        t = Tensor._wrap(self.data)
+        t._version = self._version
+        return t
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point dtype can require gradients "
+                               "(got %s)" % self.data.dtype)
+        if not requires_grad and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if self.grad_fn is not None:
+            self._retains_grad = True
+
+    def __repr__(self):
+        arr = _backend.backend_of(self.data).to_host(self.data)
+        body = numpy.array2string(arr, separator=", ", prefix="tensor(",
+                                  floatmode="maxprec_equal", precision=4)
+        extra = []
+        if arr.dtype not in (numpy.float32, numpy.int64, numpy.bool_):
+            extra.append("dtype=%s" % arr.dtype.name)
+        dev = _backend.backend_of(self.data).name
+        if dev != "cpu":
+            extra.append("device='%s'" % dev)
+        if self.grad_fn is not None:
+            extra.append("grad_fn=<%s>" % self.grad_fn.name())
+        elif self.requires_grad:
+            extra.append("requires_grad=True")
+        return "tensor(%s%s)" % (body, "".join(", " + e for e in extra))
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted "
+                            "to an index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __array__(self, dtype=None, copy=None):
+        # NumPy may convert a CPU tensor (np.asarray(t)); a device tensor refuses.
+        arr = self.data
+        if not isinstance(arr, numpy.ndarray):
+            raise TypeError("can't convert a %s tensor to a NumPy array implicitly: use "
+                            ".cpu() or .numpy() first" % _backend.backend_of(arr).name)
+        return arr if dtype is None else arr.astype(dtype)
+
+    # ---------------------------------------------------------------- autograd
+    def backward(self, gradient=None, retain_graph=False):
+        """Accumulate the gradient of this tensor into the leaves' ``.grad``.
+
+        ``gradient`` is d(loss)/d(self); it may be omitted only for one-element tensors."""
+        if not self.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have "
+                               "a grad_fn")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs")
+            g = _backend.get_array_module(self.data).ones_like(self.data)
+        else:
+            g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient)
+            if tuple(g.shape) != self.shape:
+                raise RuntimeError("Mismatch in shape: grad_output[0] has a shape of %s and "
+                                   "output[0] has a shape of %s." % (tuple(g.shape), self.shape))
+            if g.dtype != self.data.dtype:
+                g = g.astype(self.data.dtype)
+        _engine.backward([self], [g], retain_graph=retain_graph)
+
+    # ---------------------------------------------------------------- arithmetic
+    def __add__(self, o):
+        return _ar.Add.apply(self, _operand(o))
+
+    def __radd__(self, o):
+        return _ar.Add.apply(_operand(o), self)
+
+    def __sub__(self, o):
+        return _ar.Sub.apply(self, _operand(o))
+
+    def __rsub__(self, o):
+        return _ar.Sub.apply(_operand(o), self)
+
+    def __mul__(self, o):
+        return _ar.Mul.apply(self, _operand(o))
+
+    def __rmul__(self, o):
+        return _ar.Mul.apply(_operand(o), self)
+
+    def __truediv__(self, o):
+        return _ar.Div.apply(self, _operand(o))
+
+    def __rtruediv__(self, o):
+        return _ar.Div.apply(_operand(o), self)
+
+    def __pow__(self, o):
+        return _ar.Pow.apply(self, _operand(o))
+
+    def __rpow__(self, o):
+        return _ar.Pow.apply(_operand(o), self)
+
+    def __neg__(self):
+        return _ar.Neg.apply(self)
+
+    def __pos__(self):
+        return self
+
+    def __matmul__(self, o):
+        return _ar.MatMul.apply(self, _operand(o))
+
+    def __rmatmul__(self, o):
+        return _ar.MatMul.apply(_operand(o), self)
+
+    def __abs__(self):
+        return _ar.Abs.apply(self)
+
+    add = __add__
+    sub = __sub__
+    mul = __mul__
+    div = __truediv__
+    pow = __pow__
+    neg = __neg__
+    matmul = __matmul__
+    abs = __abs__
+
+    def exp(self):
+        return _ar.Exp.apply(self)
+
+    def log(self):
+        return _ar.Log.apply(self)
+
+    def sqrt(self):
+        return _ar.Sqrt.apply(self)
+
+    def clamp(self, min=None, max=None):
+        if min is None and max is None:
+            raise ValueError("At least one of 'min' or 'max' must not be None")
+        return _ar.Clamp.apply(self, min, max)
+
+    clip = clamp
+
+    def maximum(self, other):
+        return _ar.Maximum.apply(self, _operand(other))
+
+    def minimum(self, other):
+        return _ar.Minimum.apply(self, _operand(other))
+
+    def relu(self):
+        return _act.ReLU.apply(self)
+
+    def sigmoid(self):
+        return _act.Sigmoid.apply(self)
+
+    def tanh(self):
+        return _act.Tanh.apply(self)
+
+    def softmax(self, dim):
+        return _act.Softmax.apply(self, _dim(dim, self.ndim))
+
+    def log_softmax(self, dim):
+        return _act.LogSoftmax.apply(self, _dim(dim, self.ndim))
+
+    # ---------------------------------------------------------------- comparisons (no grad)
+    def _compare(self, o, op):
+        o = o.data if isinstance(o, Tensor) else o
+        return Tensor._wrap(op(self.data, o))
+
+    def __eq__(self, o):
+        return self._compare(o, lambda a, b: a == b)
+
+    def __ne__(self, o):
+        return self._compare(o, lambda a, b: a != b)
+
+    def __lt__(self, o):
+        return self._compare(o, lambda a, b: a < b)
+
+    def __le__(self, o):
+        return self._compare(o, lambda a, b: a <= b)
+
+    def __gt__(self, o):
+        return self._compare(o, lambda a, b: a > b)
+
+    def __ge__(self, o):
+        return self._compare(o, lambda a, b: a >= b)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, dim=None, keepdim=False):
+        return _red.Sum.apply(self, dim, keepdim)
+
+    def mean(self, dim=None, keepdim=False):
+        return _red.Mean.apply(self, dim, keepdim)
+
+    def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        if correction is None:
+            correction = 1 if unbiased else 0
+        return _red.Var.apply(self, dim, correction, keepdim)
+
+    def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        return self.var(dim, unbiased, keepdim, correction).sqrt()
+
+    def max(self, dim=None, keepdim=False):
+        """Without ``dim``: the largest element. With ``dim``: (values, indices)."""
+        if isinstance(dim, Tensor):
+            return self.maximum(dim)
+        return _red.Max.apply(self, dim, keepdim)
+
+    def min(self, dim=None, keepdim=False):
+        if isinstance(dim, Tensor):
+            return self.minimum(dim)
+        return _red.Min.apply(self, dim, keepdim)
+
+    def amax(self, dim=None, keepdim=False):
+        return _red.Max.apply(self, tuple(range(self.ndim)) if dim is None else
+                              (dim if isinstance(dim, tuple) else (dim,)), keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return _red.Min.apply(self, tuple(range(self.ndim)) if dim is None else
+                              (dim if isinstance(dim, tuple) else (dim,)), keepdim)
+
+    def argmax(self, dim=None, keepdim=False):
+        xp = _backend.get_array_module(self.data)
+        if dim is None:
+            return Tensor._wrap(xp.asarray(xp.argmax(self.data)))
+        r = xp.argmax(self.data, axis=dim)
+        return Tensor._wrap(xp.expand_dims(r, dim) if keepdim else r)
+
+    def argmin(self, dim=None, keepdim=False):
+        xp = _backend.get_array_module(self.data)
+        if dim is None:
+            return Tensor._wrap(xp.asarray(xp.argmin(self.data)))
+        r = xp.argmin(self.data, axis=dim)
+        return Tensor._wrap(xp.expand_dims(r, dim) if keepdim else r)
+
+    # ---------------------------------------------------------------- shapes
+    def reshape(self, *shape):
+        shape = _shape_args(shape)
+        if shape == self.shape:
+            return self
+        return _sh.Reshape.apply(self, shape)
+
+    def view(self, *shape):
+        """Like reshape, but only when no copy is needed (as PyTorch's view)."""
+        shape = _shape_args(shape)
+        try:
+            v = self.data.view()
+            v.shape = shape   # raises when a copy would be required
+        except AttributeError:
+            raise RuntimeError("view size is not compatible with input tensor's size and "
+                               "stride; use .reshape(...) instead.") from None
+        except ValueError as e:
+            raise RuntimeError("shape %s is invalid for input of size %d (%s)"
+                               % (list(shape), self.data.size, e)) from None
+        return _sh.Reshape.apply(self, shape)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        n = self.ndim
+        if n == 0:
+            return self.reshape(1)
+        s, e = start_dim % n, end_dim % n
+        shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
+        if s == e:
+            return self
+        return self.reshape(shape)
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            shape = tuple(s for s in self.shape if s != 1)
+        else:
+            dims = (dim,) if isinstance(dim, int) else dim
+            dims = {d % max(self.ndim, 1) for d in dims}
+            shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim):
+        dim = dim % (self.ndim + 1)
+        return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
+
+    def permute(self, *dims):
+        dims = tuple(d % self.ndim for d in _shape_args(dims))
+        if sorted(dims) != list(range(self.ndim)):
+            raise RuntimeError("permute(): dims %s do not match the tensor's %d dimensions"
+                               % (list(dims), self.ndim))
+        return _sh.Permute.apply(self, dims)
+
+    def transpose(self, dim0, dim1):
+        dims = list(range(self.ndim))
+        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        return _sh.Permute.apply(self, tuple(dims))
+
+    def expand(self, *shape):
+        shape = _shape_args(shape)
+        lead = len(shape) - self.ndim
+        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
+        return _sh.Expand.apply(self, shape)
+
+    def __getitem__(self, index):
+        return _ix.GetItem.apply(self, _index_arg(index))
+
+    # ---------------------------------------------------------------- types
+    def astype(self, dtype):
+        return self.to(dtype=dtype)
+
+    def float(self):
+        return self.to(dtype=numpy.float32)
+
+    def double(self):
+        return self.to(dtype=numpy.float64)
+
+    def long(self):
+        return self.to(dtype=numpy.int64)
+
+    def to(self, *args, dtype=None, device=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: a converted tensor (the same
+        one when nothing changes). Casting is differentiable."""
+        for a in args:
+            if isinstance(a, (str, _backend.Device)):
+                device = a
+            else:
+                dtype = a
+        out = self
+        if device is not None:
+            out = _backend.move(out, device)
+        if dtype is not None and numpy.dtype(dtype) != out.data.dtype:
+            out = _Cast.apply(out, numpy.dtype(dtype))
+        return out
+
+    # ---------------------------------------------------------------- in place
+    def _inplace(self, op, other=None):
+        """Mutate ``self.data`` in place with ``op(self_data, other_data)`` (an ``out=``
+        ufunc call). Not recorded by autograd: allowed when no gradient is being recorded
+        for this tensor; the version counter lets a pending backward detect the change."""
+        if _grad_mode._State.enabled and (
+                self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.grad_fn is None and self.requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an "
+                                   "in-place operation.")
+            raise RuntimeError("in-place operations on tensors that are part of a recorded "
+                               "graph are not supported by npconv; use the out-of-place op "
+                               "(x = x + y) or wrap the update in npconv.no_grad()")
+        o = other.data if isinstance(other, Tensor) else other
+        if isinstance(o, numpy.generic):
+            o = o.item()
+        op(self.data, o)
+        self._version[0] += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else other) * alpha
+        xp = _backend.get_array_module(self.data)
+        return self._inplace(lambda a, b: xp.add(a, b, out=a, casting="same_kind"), other)
+
+    def sub_(self, other, alpha=1):
+        if alpha != 1:
+            other = (other.data if isinstance(other, Tensor) else other) * alpha
+        xp = _backend.get_array_module(self.data)
+        return self._inplace(lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"), other)
+
+    def mul_(self, other):
+        xp = _backend.get_array_module(self.data)
+        return self._inplace(lambda a, b: xp.multiply(a, b, out=a, casting="same_kind"), other)
+
+    def div_(self, other):
+        xp = _backend.get_array_module(self.data)
+        return self._inplace(lambda a, b: xp.divide(a, b, out=a, casting="same_kind"), other)
+
+    def clamp_(self, min=None, max=None):
+        xp = _backend.get_array_module(self.data)
+        return self._inplace(lambda a, b: xp.clip(a, min, max, out=a))
+
+    def zero_(self):
+        return self._inplace(lambda a, b: a.fill(0))
+
+    def fill_(self, value):
+        return self._inplace(lambda a, b: a.fill(b), value)
+
+    def copy_(self, src):
+        xp = _backend.get_array_module(self.data)
+        s = src.data if isinstance(src, Tensor) else _to_array(src)
+        if _backend.backend_of(s) is not _backend.backend_of(self.data):
+            raise RuntimeError("copy_: source is on %s, destination on %s; move it with .to()"
+                               % (_backend.backend_of(s).name,
+                                  _backend.backend_of(self.data).name))
+        return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s))
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+
+class _Cast(Function):
+    """dtype conversion; the gradient is cast back to the input's dtype."""
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g.astype(ctx.dtype), None
+
+
+def _dim(dim, ndim):
+    return dim % max(ndim, 1)
+
+
+def _shape_args(shape):
+    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])``."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(s) for s in shape)
+
+
+def _index_arg(index):
+    """Turn Tensors and lists inside an index into raw arrays."""
+    if isinstance(index, tuple):
+        return tuple(_index_arg(i) for i in index)
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, list):
+        return numpy.asarray(index)
+    return index
+
+
+def tensor(data, dtype=None, requires_grad=False, device=None):
+    """A new leaf tensor holding a copy of ``data`` (Python number, list, NumPy/CuPy array
+    or Tensor). Python floats and lists become float32; arrays keep their dtype."""
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = _to_array(data, dtype)
+    if arr is data:
+        arr = arr.copy()
+    t = Tensor._wrap(arr)
+    if device is not None:
+        t = _backend.move(t, device)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
