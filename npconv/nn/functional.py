@@ -1,0 +1,9 @@
+"""The PyTorch-named functional API (``npconv.nn.functional``, imported as ``F``).
+
+This is where user input is validated (clear errors naming what was expected and what was
+got); the Functions behind it may assume valid input.
+"""
+# --- convolution, pooling, relu, dropout (nn/_conv.py, nn/_pool.py, nn/_dropout.py) ---
+
+# --- activations, linear, losses, batch norm (nn/_activation.py, nn/_linear.py, nn/_loss.py,
+#     nn/_norm.py) ---

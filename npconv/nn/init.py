@@ -1,0 +1,1 @@
+"""Parameter initialisation (``npconv.nn.init``), as in ``torch.nn.init``."""

@@ -1,0 +1,1 @@
+"""Module, containers and one file per layer family."""
