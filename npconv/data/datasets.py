@@ -1,0 +1,269 @@
+"""Datasets: the ``Dataset`` protocol, ``TensorDataset``, and the MNIST family.
+
+In-memory datasets implement ``__getitems__(indices)`` (the bulk protocol PyTorch's DataLoader
+also uses): one fancy-indexing operation per batch, no per-sample Python work. Their
+``transform`` is applied to the whole batch, so transforms take arrays of shape
+``(..., C, H, W)``.
+"""
+import os
+
+import numpy as np
+
+from .download import DownloadError, download_dataset, offline_message
+from .idx import read_idx
+
+__all__ = ["Dataset", "TensorDataset", "Subset", "MNIST", "FashionMNIST", "KMNIST",
+           "BundledFashionMNIST", "bundled_path", "DatasetNotFoundError", "default_data_dir",
+           "SYSTEM_FASHION_MNIST"]
+
+SYSTEM_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+BUNDLED_FILE = "fashion_mnist_subset.npz"
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """The dataset files are in none of the searched places (the message says how to get
+    them)."""
+
+
+def default_data_dir():
+    """Where downloads go when no ``root`` is given: ``$NPCONV_DATA`` or ``~/.cache/npconv``."""
+    env = os.environ.get("NPCONV_DATA")
+    if env:
+        return env
+    return os.path.join(os.path.expanduser("~"), ".cache", "npconv")
+
+
+class Dataset:
+    """A map-style dataset: ``__len__`` and ``__getitem__(i)``. Subclasses holding their data
+    in memory should also implement ``__getitems__(indices)`` returning a whole batch."""
+
+    def __getitem__(self, index):
+        raise NotImplementedError
+
+    def __len__(self):
+        raise NotImplementedError
+
+
+def _as_array(x):
+    return np.asarray(x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x)
+
+
+class TensorDataset(Dataset):
+    """Samples are the ``i``-th rows of the given arrays/Tensors (all of the same length).
+    ``transform``, if given, is applied (batch-wise) to the first array."""
+
+    def __init__(self, *arrays, transform=None):
+        if not arrays:
+            raise ValueError("TensorDataset needs at least one array")
+        self.arrays = tuple(_as_array(a) for a in arrays)
+        n = len(self.arrays[0])
+        for a in self.arrays:
+            if len(a) != n:
+                raise ValueError("TensorDataset: all arrays must have the same first "
+                                 "dimension, got %s" % [len(b) for b in self.arrays])
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        out = [a[index] for a in self.arrays]
+        if self.transform is not None:
+            out[0] = self.transform(out[0])
+        return tuple(out)
+
+    def __getitems__(self, indices):
+        indices = np.asarray(indices)
+        out = [a[indices] for a in self.arrays]
+        if self.transform is not None:
+            out[0] = self.transform(out[0])
+        return tuple(out)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``."""
+
+    def __init__(self, dataset, indices):
+        self.dataset = dataset
+        self.indices = np.asarray(indices, dtype=np.int64)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, i):
+        return self.dataset[int(self.indices[i])]
+
+    def __getitems__(self, indices):
+        inner = self.indices[np.asarray(indices)]
+        if hasattr(self.dataset, "__getitems__"):
+            return self.dataset.__getitems__(inner)
+        return [self.dataset[int(i)] for i in inner]
+
+
+class _ImageDataset(Dataset):
+    """Images ``data`` (N, H, W) uint8 and ``targets`` (N,) int64, in memory.
+
+    ``dataset[i]`` is ``(image, label)``: the (H, W) uint8 array without a transform, else
+    ``transform(image[None])`` (a (1, H, W) array in). Batches (``__getitems__``) are
+    (B, 1, H, W) uint8, or what ``transform`` makes of them; the DataLoader turns uint8
+    into float32 in [0, 1]."""
+
+    classes = [str(i) for i in range(10)]
+
+    def __init__(self, data, targets, transform=None):
+        self.data = np.ascontiguousarray(data, dtype=np.uint8)
+        self.targets = np.asarray(targets, dtype=np.int64)
+        self.transform = transform
+
+    def __len__(self):
+        return len(self.targets)
+
+    def __getitem__(self, index):
+        img = self.data[index]
+        if self.transform is not None:
+            img = self.transform(img[None])
+        return img, self.targets[index]
+
+    def __getitems__(self, indices):
+        indices = np.asarray(indices)
+        imgs = self.data[indices][:, None]
+        if self.transform is not None:
+            imgs = self.transform(imgs)
+        return imgs, self.targets[indices]
+
+    def __repr__(self):
+        return "%s(split=%s, n=%d)" % (type(self).__name__, getattr(self, "split", "?"),
+                                       len(self))
+
+
+class MNIST(_ImageDataset):
+    """MNIST handwritten digits, read from the four IDX files.
+
+    ``MNIST(root=None, train=True, download=False, transform=None)``. The files
+    (``train-images-idx3-ubyte[.gz]`` etc.) are looked for in, in order: ``root`` (and
+    ``root/<key>``, ``root/<ClassName>[/raw]``), ``$NPCONV_DATA/<key>``,
+    ``~/.cache/npconv/<key>`` and, for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist``
+    (Debian's ``dataset-fashion-mnist`` package). With ``download=True`` missing files are
+    fetched from the official mirrors into ``root/<key>`` (or ``$NPCONV_DATA/<key>``, else
+    ``~/.cache/npconv/<key>``) and checked against the published checksums.
+    """
+
+    key = "mnist"
+    name = "MNIST"
+    system_dirs = ()
+    classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
+               "6 - six", "7 - seven", "8 - eight", "9 - nine"]
+    # injectable for tests / private mirrors: None means download.MIRRORS / RESOURCES
+    mirrors = None
+    resources = None
+
+    def __init__(self, root=None, train=True, download=False, transform=None):
+        self.root = root
+        self.train = bool(train)
+        self.split = "train" if train else "test"
+        prefix = "train" if train else "t10k"
+        names = (prefix + "-images-idx3-ubyte", prefix + "-labels-idx1-ubyte")
+        searched = self.search_dirs(root)
+        folder = self._find(searched, names)
+        if folder is None and download:
+            target = os.path.join(os.fspath(root) if root is not None else default_data_dir(),
+                                  self.key)
+            try:
+                download_dataset(self.key, target, mirrors=self.mirrors,
+                                 resources=self.resources)
+            except DownloadError as e:
+                raise DatasetNotFoundError(offline_message(self.name, target, searched,
+                                                           error=e)) from None
+            folder = self._find([target], names)
+        if folder is None:
+            raise DatasetNotFoundError(offline_message(
+                self.name, os.path.join(os.fspath(root) if root is not None
+                                        else default_data_dir(), self.key), searched))
+        self.folder = folder
+        images = read_idx(self._path(folder, names[0]))
+        labels = read_idx(self._path(folder, names[1]))
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError("%s in %s: images %s and labels %s do not match"
+                             % (self.name, folder, images.shape, labels.shape))
+        super().__init__(images, labels, transform)
+
+    @classmethod
+    def search_dirs(cls, root=None):
+        dirs = []
+        if root is not None:
+            root = os.fspath(root)
+            dirs += [root, os.path.join(root, cls.key), os.path.join(root, cls.__name__),
+                     os.path.join(root, cls.__name__, "raw")]
+        env = os.environ.get("NPCONV_DATA")
+        if env:
+            dirs.append(os.path.join(env, cls.key))
+        dirs.append(os.path.join(os.path.expanduser("~"), ".cache", "npconv", cls.key))
+        dirs += list(cls.system_dirs)
+        return dirs
+
+    @staticmethod
+    def _path(folder, stem):
+        for cand in (stem + ".gz", stem):
+            p = os.path.join(folder, cand)
+            if os.path.isfile(p):
+                return p
+        return None
+
+    @classmethod
+    def _find(cls, dirs, names):
+        for d in dirs:
+            if all(cls._path(d, n) for n in names):
+                return d
+        return None
+
+    @classmethod
+    def available(cls, root=None):
+        """True when both splits' files are found (without reading them)."""
+        dirs = cls.search_dirs(root)
+        return all(cls._find(dirs, (p + "-images-idx3-ubyte", p + "-labels-idx1-ubyte"))
+                   for p in ("train", "t10k"))
+
+
+class FashionMNIST(MNIST):
+    """Fashion-MNIST (Zalando Research, MIT licence): 28x28 greyscale clothing images in
+    10 classes; same layout and search order as ``MNIST``, plus the Debian system folder."""
+
+    key = "fashion-mnist"
+    name = "Fashion-MNIST"
+    system_dirs = (SYSTEM_FASHION_MNIST,)
+    classes = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+               "Sneaker", "Bag", "Ankle boot"]
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST (CODH, CC BY-SA 4.0): 28x28 cursive Japanese characters in 10 classes."""
+
+    key = "kmnist"
+    name = "KMNIST"
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]
+
+
+def bundled_path():
+    """Path of the Fashion-MNIST subset shipped inside the package."""
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), BUNDLED_FILE)
+
+
+class BundledFashionMNIST(_ImageDataset):
+    """The stratified Fashion-MNIST subset shipped with npconv (12,000 training and 2,000
+    test images, balanced over the 10 classes; see ``scripts/make_bundled.py``). Needs
+    no download: the default of ``python -m npconv.train`` when the full set is absent."""
+
+    name = "Fashion-MNIST (bundled subset)"
+    classes = FashionMNIST.classes
+
+    def __init__(self, root=None, train=True, download=False, transform=None):
+        self.train = bool(train)
+        self.split = "train" if train else "test"
+        path = bundled_path() if root is None else os.fspath(root)
+        if not os.path.isfile(path):
+            raise DatasetNotFoundError("the bundled Fashion-MNIST subset %s is missing; "
+                                       "rebuild it with scripts/make_bundled.py" % path)
+        with np.load(path) as z:
+            data = z["x_train" if train else "x_test"]
+            targets = z["y_train" if train else "y_test"]
+        super().__init__(data, targets, transform)
