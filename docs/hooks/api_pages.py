@@ -1,0 +1,60 @@
+"""MkDocs hook: expand ``<!-- api: MODULE -->`` into one mkdocstrings entry per public name.
+
+The public names are read from the package itself at build time (its ``__all__``, or every
+name without a leading underscore), so the API reference covers every public name and can
+never fall behind the code. Names that are not npconv objects (``npconv.float32`` is
+``numpy.float32``) are listed in a table instead of being documented again.
+"""
+import importlib
+import inspect
+import re
+
+_MARK = re.compile(r"^<!--\s*api:\s*([\w.]+)\s*-->\s*$", re.M)
+
+
+def public_names(modname):
+    """[(name, object)] of the public, non-module names of ``modname``."""
+    mod = importlib.import_module(modname)
+    names = getattr(mod, "__all__", None)
+    if names is None:
+        names = [n for n in dir(mod) if not n.startswith("_")]
+    out = []
+    for n in names:
+        obj = getattr(mod, n, None)
+        if obj is None or inspect.ismodule(obj):
+            continue
+        out.append((n, obj))
+    return out
+
+
+def _is_ours(obj):
+    mod = getattr(obj, "__module__", None) or ""
+    return (inspect.isclass(obj) or inspect.isfunction(obj)) and mod.startswith("npconv")
+
+
+def expand(modname):
+    names = public_names(modname)
+    ours = [(n, o) for n, o in names if _is_ours(o)]
+    other = [(n, o) for n, o in names if not _is_ours(o)]
+    parts = []
+    for kind, test in (("Classes", inspect.isclass), ("Functions", inspect.isfunction)):
+        group = [n for n, o in ours if test(o)]
+        if not group:
+            continue
+        parts.append("## %s\n" % kind)
+        for n in group:
+            parts.append("::: %s.%s\n" % (modname, n))
+    if other:
+        parts.append("## Other names\n")
+        parts.append("| name | value |\n| --- | --- |")
+        for n, o in other:
+            value = getattr(o, "__name__", None)
+            value = ("`%s.%s`" % (getattr(o, "__module__", ""), value)).replace("`.", "`") \
+                if value else "`%r`" % (o,)
+            parts.append("| `%s.%s` | %s |" % (modname, n, value.replace("|", "\\|")))
+        parts.append("")
+    return "\n".join(parts)
+
+
+def on_page_markdown(markdown, page, config, files, **kwargs):
+    return _MARK.sub(lambda m: expand(m.group(1)), markdown)
