@@ -1,1 +1,166 @@
-"""Parameter initialisation (``npconv.nn.init``), as in ``torch.nn.init``."""
+"""Parameter initialisation (``npconv.nn.init``), as in ``torch.nn.init``.
+
+Every function fills a Tensor in place (no gradient is recorded) and returns it. Random
+numbers come from ``npconv.random.generator`` of the tensor's array library, so
+``npconv.manual_seed`` makes initialisation reproducible; samples are drawn directly in the
+tensor's dtype (float32 stays float32)."""
+import math
+
+from .. import random as _random
+from ..backend import get_array_module
+from ..tensor import Tensor
+
+__all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+           "eye_"]
+
+
+def _check(tensor):
+    if not isinstance(tensor, Tensor):
+        raise TypeError("expected an npconv Tensor, got %s" % type(tensor).__name__)
+
+
+def _fill(tensor, arr):
+    """Write ``arr`` into the tensor's array (in place: Parameters keep their identity)."""
+    xp = get_array_module(tensor.data)
+    xp.copyto(tensor.data, arr, casting="unsafe")
+    tensor._version[0] += 1
+    return tensor
+
+
+def _float_dtype(tensor):
+    dt = tensor.data.dtype
+    if dt.kind != "f":
+        raise TypeError("initialisation needs a floating point tensor, got %s" % dt)
+    # the generator samples float32 or float64; half precision is sampled in float32
+    return dt if dt.itemsize >= 4 else "float32"
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The recommended gain for a nonlinearity (PyTorch's values): 1 for linear, conv and
+    sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu (slope
+    ``param``, default 0.01), 3/4 for selu."""
+    linear_fns = ["linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                  "conv_transpose2d", "conv_transpose3d"]
+    if nonlinearity in linear_fns or nonlinearity == "sigmoid":
+        return 1
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        if param is None:
+            negative_slope = 0.01
+        elif not isinstance(param, bool) and isinstance(param, (int, float)):
+            negative_slope = param
+        else:
+            raise ValueError("negative_slope %s not a valid number" % param)
+        return math.sqrt(2.0 / (1 + negative_slope ** 2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError("Unsupported nonlinearity %s" % nonlinearity)
+
+
+def _calculate_fan_in_and_fan_out(tensor):
+    if tensor.ndim < 2:
+        raise ValueError("Fan in and fan out can not be computed for tensor with fewer than "
+                         "2 dimensions")
+    shape = tensor.shape
+    receptive = 1
+    for s in shape[2:]:
+        receptive *= s
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _calculate_correct_fan(tensor, mode):
+    mode = mode.lower()
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError("Mode %s not supported, please use one of fan_in, fan_out" % mode)
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fill with samples of U(a, b)."""
+    _check(tensor)
+    xp = get_array_module(tensor.data)
+    gen = generator or _random.generator(xp)
+    u = gen.random(tensor.shape, dtype=_float_dtype(tensor))
+    # a + (b - a) u in the tensor's dtype (Python floats keep float32 float32)
+    u *= float(b) - float(a)
+    u += float(a)
+    return _fill(tensor, u)
+
+
+def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fill with samples of N(mean, std^2)."""
+    _check(tensor)
+    xp = get_array_module(tensor.data)
+    gen = generator or _random.generator(xp)
+    z = gen.standard_normal(tensor.shape, dtype=_float_dtype(tensor))
+    z *= float(std)
+    z += float(mean)
+    return _fill(tensor, z)
+
+
+def constant_(tensor, val):
+    _check(tensor)
+    tensor.data.fill(val)
+    tensor._version[0] += 1
+    return tensor
+
+
+def zeros_(tensor):
+    return constant_(tensor, 0)
+
+
+def ones_(tensor):
+    return constant_(tensor, 1)
+
+
+def eye_(tensor):
+    """The identity matrix (2-D tensors)."""
+    _check(tensor)
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    xp = get_array_module(tensor.data)
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=tensor.data.dtype))
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    a = math.sqrt(3.0) * std
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    std = gain * math.sqrt(2.0 / float(fan_in + fan_out))
+    return normal_(tensor, 0.0, std, generator)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015); ``a`` is the
+    leaky_relu slope used in the gain, ``mode`` picks fan_in or fan_out."""
+    _check(tensor)
+    if 0 in tensor.shape:
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    std = gain / math.sqrt(fan)
+    bound = math.sqrt(3.0) * std
+    return uniform_(tensor, -bound, bound, generator)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """N(0, std^2) with std = gain / sqrt(fan)."""
+    _check(tensor)
+    if 0 in tensor.shape:
+        return tensor
+    fan = _calculate_correct_fan(tensor, mode)
+    gain = calculate_gain(nonlinearity, a)
+    std = gain / math.sqrt(fan)
+    return normal_(tensor, 0.0, std, generator)

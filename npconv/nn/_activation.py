@@ -1,0 +1,51 @@
+"""Functional activations: ``leaky_relu``, ``sigmoid``, ``tanh``, ``softmax``,
+``log_softmax`` (the Functions are in ``npconv.ops.activation``)."""
+from ..ops import activation as _act
+from ..tensor import Tensor
+
+__all__ = ["leaky_relu", "sigmoid", "tanh", "softmax", "log_softmax"]
+
+
+def _tensor(x, fn):
+    if not isinstance(x, Tensor):
+        raise TypeError("%s(): argument 'input' must be a Tensor, not %s"
+                        % (fn, type(x).__name__))
+    return x
+
+
+def _dim(dim, ndim, fn):
+    if dim is None:   # PyTorch's legacy implicit choice
+        dim = 0 if ndim in (0, 1, 3) else 1
+    n = max(ndim, 1)
+    if not -n <= dim < n:
+        raise IndexError("%s(): dimension out of range (expected to be in range of [%d, %d], "
+                         "but got %d)" % (fn, -n, n - 1, dim))
+    return dim % n
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x if x > 0 else negative_slope * x."""
+    _tensor(input, "leaky_relu")
+    return _act.LeakyReLU.apply(input, float(negative_slope))
+
+
+def sigmoid(input):
+    return _act.Sigmoid.apply(_tensor(input, "sigmoid"))
+
+
+def tanh(input):
+    return _act.Tanh.apply(_tensor(input, "tanh"))
+
+
+def softmax(input, dim=None, dtype=None):
+    _tensor(input, "softmax")
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return _act.Softmax.apply(input, _dim(dim, input.ndim, "softmax"))
+
+
+def log_softmax(input, dim=None, dtype=None):
+    _tensor(input, "log_softmax")
+    if dtype is not None:
+        input = input.to(dtype=dtype)
+    return _act.LogSoftmax.apply(input, _dim(dim, input.ndim, "log_softmax"))

@@ -1,0 +1,90 @@
+"""``BatchNorm1d`` and ``BatchNorm2d``, as in ``torch.nn``."""
+import numpy
+
+from ...tensor import Tensor
+from .. import functional as F
+from .. import init
+from .module import Module, Parameter
+
+__all__ = ["BatchNorm1d", "BatchNorm2d"]
+
+
+class _BatchNorm(Module):
+    _expected_dims = ()
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
+                 track_running_stats=True, dtype=None):
+        super().__init__()
+        self.num_features = int(num_features)
+        self.eps = eps
+        self.momentum = momentum
+        self.affine = affine
+        self.track_running_stats = track_running_stats
+        dt = numpy.dtype(dtype or numpy.float32)
+        if affine:
+            self.weight = Parameter(numpy.ones((self.num_features,), dt))
+            self.bias = Parameter(numpy.zeros((self.num_features,), dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(numpy.zeros((self.num_features,), dt)))
+            self.register_buffer("running_var", Tensor(numpy.ones((self.num_features,), dt)))
+            self.register_buffer("num_batches_tracked", Tensor(numpy.array(0, numpy.int64)))
+        else:
+            self.register_buffer("running_mean", None)
+            self.register_buffer("running_var", None)
+            self.register_buffer("num_batches_tracked", None)
+        self.reset_parameters()
+
+    def reset_running_stats(self):
+        if self.track_running_stats:
+            init.zeros_(self.running_mean)
+            init.ones_(self.running_var)
+            self.num_batches_tracked.data.fill(0)
+
+    def reset_parameters(self):
+        self.reset_running_stats()
+        if self.affine:
+            init.ones_(self.weight)
+            init.zeros_(self.bias)
+
+    def _check_input_dim(self, input):
+        if input.ndim not in self._expected_dims:
+            raise ValueError("expected %s input (got %dD input)"
+                             % (" or ".join("%dD" % d for d in self._expected_dims), input.ndim))
+        if input.shape[1] != self.num_features:
+            raise ValueError("%s(%d) got an input with %d channels (shape %s)"
+                             % (type(self).__name__, self.num_features, input.shape[1],
+                                input.shape))
+
+    def forward(self, input):
+        self._check_input_dim(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:   # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+            else:
+                factor = self.momentum
+        use_batch = self.training or self.running_mean is None
+        # running stats are updated only when tracked and in training mode
+        track = not self.training or self.track_running_stats
+        return F.batch_norm(input,
+                            self.running_mean if track else None,
+                            self.running_var if track else None,
+                            self.weight, self.bias, use_batch, factor, self.eps)
+
+    def extra_repr(self):
+        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
+                "track_running_stats={track_running_stats}".format(**self.__dict__))
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch normalisation over (N, C) or (N, C, L) inputs, per channel C."""
+    _expected_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch normalisation over (N, C, H, W) inputs, per channel C."""
+    _expected_dims = (4,)

@@ -1,0 +1,140 @@
+"""Containers: ``Sequential`` and ``ModuleList``."""
+import collections
+import operator
+
+from .module import Module
+
+__all__ = ["Sequential", "ModuleList"]
+
+
+def _index(i, n, what):
+    i = operator.index(i)
+    if not -n <= i < n:
+        raise IndexError("index %d is out of range for %s of length %d" % (i, what, n))
+    return i % n
+
+
+class Sequential(Module):
+    """Modules called in order, each on the previous one's output.
+
+    ``Sequential(m0, m1, ...)`` names the children ``0``, ``1``, ... (so the state_dict keys
+    are ``0.weight``...); ``Sequential(OrderedDict([('conv', m0), ...]))`` uses the given
+    names. Supports ``len``, iteration, ``seq[i]``, ``seq[a:b]`` (a new Sequential holding
+    the same modules), ``append`` and ``del seq[i]``."""
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], collections.OrderedDict):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def forward(self, input):
+        for m in self._modules.values():
+            input = m(input)
+        return input
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            items = list(self._modules.items())[idx]
+            return type(self)(collections.OrderedDict(items))
+        keys = list(self._modules)
+        return self._modules[keys[_index(idx, len(keys), "Sequential")]]
+
+    def __setitem__(self, idx, module):
+        keys = list(self._modules)
+        setattr(self, keys[_index(idx, len(keys), "Sequential")], module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        if isinstance(idx, slice):
+            for k in keys[idx]:
+                del self._modules[k]
+        else:
+            del self._modules[keys[_index(idx, len(keys), "Sequential")]]
+        # keep the numbering contiguous, as PyTorch does
+        items = list(self._modules.items())
+        self._modules.clear()
+        for i, (k, m) in enumerate(items):
+            self._modules[str(i) if k.isdigit() else k] = m
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        n = len(items)
+        if not -n <= index <= n:
+            raise IndexError("Index out of range: %d" % index)
+        items.insert(index % (n + 1) if index < 0 else index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are registered (names ``0``, ``1``, ...). It has
+    no forward: iterate it in the parent's forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[str(_index(idx, len(self), "ModuleList"))]
+
+    def __setitem__(self, idx, module):
+        setattr(self, str(_index(idx, len(self), "ModuleList")), module)
+
+    def __delitem__(self, idx):
+        mods = list(self._modules.values())
+        del mods[idx]
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(mods):
+            self.add_module(str(i), m)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward; iterate over it instead")

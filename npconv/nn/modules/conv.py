@@ -1,0 +1,108 @@
+"""``Conv2d`` and ``ConvTranspose2d`` (the kernels are ``F.conv2d``/``F.conv_transpose2d``)."""
+import math
+
+import numpy
+
+from .. import functional as F
+from .. import init
+from .module import Module, Parameter
+
+__all__ = ["Conv2d", "ConvTranspose2d"]
+
+
+def _pair(v):
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError("expected an int or a pair, got %r" % (v,))
+        return tuple(int(a) for a in v)
+    return (int(v), int(v))
+
+
+class _ConvNd(Module):
+    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
+                 transposed, output_padding, groups, bias, padding_mode, dtype):
+        super().__init__()
+        if groups <= 0:
+            raise ValueError("groups must be a positive integer")
+        if in_channels % groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if out_channels % groups != 0:
+            raise ValueError("out_channels must be divisible by groups")
+        if padding_mode != "zeros":
+            raise ValueError("padding_mode %r is not supported (only 'zeros')" % padding_mode)
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = _pair(kernel_size)
+        self.stride = _pair(stride)
+        self.padding = padding if isinstance(padding, str) else _pair(padding)
+        self.dilation = _pair(dilation)
+        self.transposed = transposed
+        self.output_padding = _pair(output_padding)
+        self.groups = int(groups)
+        self.padding_mode = padding_mode
+        dt = numpy.dtype(dtype or numpy.float32)
+        if transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight = Parameter(numpy.empty(shape, dt))
+        if bias:
+            self.bias = Parameter(numpy.empty((self.out_channels,), dt))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        # PyTorch's default: kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in), ...), with
+        # fan_in computed from the weight's layout (dim 1 * kernel area) in both cases
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            if fan_in != 0:
+                bound = 1 / math.sqrt(fan_in)
+                init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self):
+        s = "%d, %d, kernel_size=%s, stride=%s" % (self.in_channels, self.out_channels,
+                                                   self.kernel_size, self.stride)
+        if self.padding != (0, 0):
+            s += ", padding=%s" % (self.padding if isinstance(self.padding, tuple)
+                                   else repr(self.padding))
+        if self.dilation != (1, 1):
+            s += ", dilation=%s" % (self.dilation,)
+        if self.output_padding != (0, 0):
+            s += ", output_padding=%s" % (self.output_padding,)
+        if self.groups != 1:
+            s += ", groups=%d" % self.groups
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution (cross-correlation) over (N, C_in, H, W), as ``torch.nn.Conv2d``;
+    ``weight`` is (C_out, C_in / groups, kH, kW)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         False, 0, groups, bias, padding_mode, dtype)
+
+    def forward(self, input):
+        return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
+                        self.dilation, self.groups)
+
+
+class ConvTranspose2d(_ConvNd):
+    """2-D transposed convolution, as ``torch.nn.ConvTranspose2d``; ``weight`` is
+    (C_in, C_out / groups, kH, kW)."""
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
+                 dtype=None):
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         True, output_padding, groups, bias, padding_mode, dtype)
+
+    def forward(self, input):
+        return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                  self.output_padding, self.groups, self.dilation)
