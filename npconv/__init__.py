@@ -6,7 +6,7 @@
 """
 import numpy as _np
 
-from . import autograd, backend
+from . import autograd, backend, testing
 from .autograd import (Function, detect_anomaly, enable_grad, gradcheck, is_grad_enabled,
                        no_grad, set_grad_enabled)
 from .backend import Device as device, get_array_module

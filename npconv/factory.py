@@ -86,6 +86,9 @@ def rand(*size, dtype=None, requires_grad=False, device=None):
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
+    """Integers in [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if isinstance(high, (tuple, list)):     # randint(high, size), as PyTorch
+        low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
     xp = _xp_for(device)
@@ -160,7 +163,10 @@ def stack(tensors, dim=0):
 def where(condition, input, other):
     """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
     cond = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
-    return _ar.Where.apply(cond, _operand(input), _operand(other))
+    a, b = _operand(input), _operand(other)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = Tensor(a)   # two Python numbers: the default dtype, not NumPy's float64
+    return _ar.Where.apply(cond, a, b)
 
 
 def maximum(a, b):

@@ -5,12 +5,14 @@ A Tensor holds ``data`` (a raw NumPy or CuPy array), ``grad`` (a Tensor or None)
 ``Function`` from ``npconv.ops``; the Tensor layer only records the graph.
 """
 import numbers
+import weakref
 
 import numpy
 
 from . import backend as _backend
 from .autograd import engine as _engine
 from .autograd import grad_mode as _grad_mode
+from .autograd import function as _function
 from .autograd.function import Function
 from .ops import activation as _act
 from .ops import arithmetic as _ar
@@ -72,7 +74,10 @@ class Tensor:
 
     __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version",
                  "_retains_grad", "__weakref__")
-    __array_priority__ = 1000   # ndarray <op> Tensor defers to Tensor's reflected operators
+    __array_priority__ = 1000
+    # ndarray/NumPy-scalar <op> Tensor returns NotImplemented, so Python calls the Tensor's
+    # reflected operator (np.float64(2) * t stays a float32 Tensor, not an ndarray)
+    __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = _to_array(data, dtype)
@@ -114,6 +119,21 @@ class Tensor:
     @property
     def is_leaf(self):
         return self.grad_fn is None
+
+    @property
+    def device(self):
+        """Where the data lives: ``device(type='cpu')`` or ``device(type='cuda', index=0)``."""
+        return _backend.device_of(self.data)
+
+    @property
+    def is_cuda(self):
+        return _backend.backend_of(self.data).name == "cuda"
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else _backend.Device("cuda", device))
 
     @property
     def T(self):
@@ -170,16 +190,23 @@ class Tensor:
 
     def retain_grad(self):
         """Keep ``.grad`` for this non-leaf tensor after backward."""
-        if self.grad_fn is not None:
+        if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
+            node = self.grad_fn
+            if node._retain is None:
+                node._retain = {}
+            node._retain[self._output_nr] = weakref.ref(self)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
 
     def __repr__(self):
-        arr = _backend.backend_of(self.data).to_host(self.data)
-        body = numpy.array2string(arr, separator=", ", prefix="tensor(",
-                                  floatmode="maxprec_equal", precision=4)
+        arr = numpy.asarray(_backend.backend_of(self.data).to_host(self.data))
+        body = _format_array(arr)
         extra = []
         if arr.dtype not in (numpy.float32, numpy.int64, numpy.bool_):
-            extra.append("dtype=%s" % arr.dtype.name)
+            extra.append("dtype=npconv.%s" % arr.dtype.name)
         dev = _backend.backend_of(self.data).name
         if dev != "cpu":
             extra.append("device='%s'" % dev)
@@ -305,6 +332,17 @@ class Tensor:
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("At least one of 'min' or 'max' must not be None")
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            out = self
+            if min is not None:
+                out = out.maximum(min)
+            if max is not None:
+                out = out.minimum(max)
+            return out
+        if isinstance(min, numpy.generic):
+            min = min.item()
+        if isinstance(max, numpy.generic):
+            max = max.item()
         return _ar.Clamp.apply(self, min, max)
 
     clip = clamp
@@ -414,14 +452,14 @@ class Tensor:
         """Like reshape, but only when no copy is needed (as PyTorch's view)."""
         shape = _shape_args(shape)
         try:
-            v = self.data.view()
-            v.shape = shape   # raises when a copy would be required
-        except AttributeError:
-            raise RuntimeError("view size is not compatible with input tensor's size and "
-                               "stride; use .reshape(...) instead.") from None
+            v = self.data.reshape(shape)
         except ValueError as e:
             raise RuntimeError("shape %s is invalid for input of size %d (%s)"
                                % (list(shape), self.data.size, e)) from None
+        if v.size and not _shares_memory(v, self.data):
+            raise RuntimeError("view size is not compatible with input tensor's size and "
+                               "stride (at least one dimension spans across two contiguous "
+                               "subspaces). Use .reshape(...) instead.")
         return _sh.Reshape.apply(self, shape)
 
     def flatten(self, start_dim=0, end_dim=-1):
@@ -466,7 +504,19 @@ class Tensor:
         return _sh.Expand.apply(self, shape)
 
     def __getitem__(self, index):
-        return _ix.GetItem.apply(self, _index_arg(index))
+        index = _index_arg(index)
+        if _ix._is_basic(index):
+            return _ix.Slice.apply(self, index)      # a view: shares the version counter
+        return _ix.GetItem.apply(self, index)
+
+    def __setitem__(self, index, value):
+        """``t[index] = value`` in place (not recorded: under no_grad, or for tensors that
+        do not require grad)."""
+        index = _index_arg(index)
+
+        def assign(a, b):
+            a[index] = b
+        return self._inplace(assign, value)
 
     # ---------------------------------------------------------------- types
     def astype(self, dtype):
@@ -559,6 +609,54 @@ class Tensor:
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+
+
+_function._Tensor = Tensor
+
+
+def _shares_memory(a, b):
+    xp = _backend.get_array_module(a)
+    fn = getattr(xp, "shares_memory", None)
+    if fn is None:
+        return True
+    return bool(fn(a, b))
+
+
+def _format_array(arr):
+    """The body of a PyTorch-like repr: floats with 4 decimals (``1.`` when all values are
+    whole numbers, scientific when magnitudes differ widely), aligned, summarised past
+    1000 elements."""
+    kw = dict(separator=", ", prefix="tensor(", threshold=1000, edgeitems=3,
+              max_line_width=80)
+    if arr.dtype.kind != "f" or arr.size == 0:
+        return numpy.array2string(arr, **kw)
+    a = arr.astype(numpy.float64)
+    finite = a[numpy.isfinite(a)]
+    if finite.size == 0:
+        fmt = "%.4f"
+    else:
+        mag = numpy.abs(finite)
+        big = float(mag.max())
+        nz = mag[mag > 0]
+        small = float(nz.min()) if nz.size else 0.0
+        if bool((finite == numpy.round(finite)).all()):
+            fmt = "%.4e" if big > 1e8 else "%.0f."
+        elif big > 1e8 or (small > 0 and (big / small > 1000 or small < 1e-4)):
+            fmt = "%.4e"
+        else:
+            fmt = "%.4f"
+    cands = [fmt % v for v in (a[numpy.isfinite(a)].max(initial=0.0),
+                               a[numpy.isfinite(a)].min(initial=0.0))]
+    cands += [s for s, present in (("nan", numpy.isnan(a).any()),
+                                   ("inf", numpy.isposinf(a).any()),
+                                   ("-inf", numpy.isneginf(a).any())) if present]
+    width = max(len(c) for c in cands)
+
+    def one(v):
+        if not numpy.isfinite(v):
+            return ("nan" if numpy.isnan(v) else ("inf" if v > 0 else "-inf")).rjust(width)
+        return (fmt % v).rjust(width)
+    return numpy.array2string(a, formatter={"float_kind": one}, **kw)
 
 
 class _Cast(Function):

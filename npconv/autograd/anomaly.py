@@ -4,17 +4,22 @@ Inside the context every Function remembers where it was created (file:line), an
 forward output and backward gradient is checked for non-finite values; the first one raises
 an error naming the Function and that place.
 """
+import os
+
 from ..backend import get_array_module
 from . import function as _function
 
 __all__ = ["detect_anomaly"]
 
 
+_PKG_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _where(ctx):
     if not ctx._trace:
         return "unknown location"
-    # the innermost frame outside npconv's own code is the user's line
-    frames = [f for f in ctx._trace if "/npconv/" not in f.filename.replace("\\", "/")]
+    # the innermost frame outside npconv's own package is the user's line
+    frames = [f for f in ctx._trace if not os.path.abspath(f.filename).startswith(_PKG_DIR)]
     f = (frames or ctx._trace)[-1]
     return "%s:%d" % (f.filename, f.lineno)
 

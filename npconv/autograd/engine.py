@@ -10,7 +10,11 @@ input's. Gradient arrays are never modified in place (several edges may share on
 """
 import heapq
 
+import numpy
+
 from . import function as _function
+
+_generic = numpy.generic
 
 __all__ = ["backward", "sum_to_shape"]
 
@@ -33,12 +37,26 @@ def sum_to_shape(g, shape):
 
 
 def _accumulate_leaf(leaf, g):
-    from ..tensor import Tensor
+    T = _function._Tensor
     if leaf.grad is None:
-        leaf.grad = Tensor._wrap(g)
+        # a fresh, writable array the leaf owns: g may be a read-only broadcast view, or
+        # shared with another edge or with a saved buffer (optimizers update .grad in place)
+        leaf.grad = T._wrap(g.copy())
     else:
-        # out of place: g may be shared with another edge, and the old grad may be in use
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)
+        # out of place: the old grad may be in use elsewhere
+        leaf.grad = T._wrap(leaf.grad.data + g)
+
+
+def _as_array(g, node):
+    """Normalise what a backward returned: a Tensor's data, a NumPy scalar as a 0-d array."""
+    if isinstance(g, _function._Tensor):
+        return g.data
+    if isinstance(g, _generic):
+        return numpy.asarray(g)
+    if not hasattr(g, "shape"):
+        raise TypeError("%s.backward returned a %s as a gradient; expected an array"
+                        % (node._fn.__name__, type(g).__name__))
+    return g
 
 
 def backward(tensors, grads, retain_graph=False):
@@ -49,6 +67,8 @@ def backward(tensors, grads, retain_graph=False):
     pending = {}        # node -> list of output gradients (None until one arrives)
     heap = []
     counter = 0         # tie-break so the heap never compares nodes
+    push = heapq.heappush
+    pop = heapq.heappop
     for t, g in zip(tensors, grads):
         node = t.grad_fn
         if node is None:
@@ -58,42 +78,49 @@ def backward(tensors, grads, retain_graph=False):
         slot = pending.get(node)
         if slot is None:
             slot = pending[node] = [None] * node._n_outputs
-            heapq.heappush(heap, (-node._generation, counter, node))
+            push(heap, (-node._generation, counter, node))
             counter += 1
         i = t._output_nr
         slot[i] = g if slot[i] is None else slot[i] + g
 
     anomaly = _function._anomaly
+    ndarray = numpy.ndarray
     while heap:
-        _, _, node = heapq.heappop(heap)
+        node = pop(heap)[2]
         gouts = pending.pop(node)
-        _retain_grads(node, gouts)
+        if node._retain:
+            _retain_grads(node, gouts)
         if node._freed:
             node.saved_tensors  # raises the "backward a second time" error
+        fn = node._fn
         if node._n_outputs == 1:
-            gin = node._fn.backward(node, gouts[0])
+            gin = fn.backward(node, gouts[0])
         else:
-            if any(g is None for g in gouts):
+            if None in gouts:
                 gouts = _fill_zeros(node, gouts)
-            gin = node._fn.backward(node, *gouts)
-        if not isinstance(gin, tuple):
-            gin = (gin,)
+            gin = fn.backward(node, *gouts)
         edges = node._edges
-        if len(gin) < len(edges) and any(e is not None for e in edges[len(gin):]):
-            raise RuntimeError("%s.backward returned %d gradients, expected %d (one per forward "
-                               "input)" % (node._fn.__name__, len(gin), len(edges)))
+        if type(gin) is not tuple:
+            gin = (gin,)
+        if len(gin) != len(edges):
+            if len(gin) > len(edges) or any(e is not None for e in edges[len(gin):]):
+                raise RuntimeError("function %sBackward returned an incorrect number of "
+                                   "gradients (expected %d, got %d): one per forward input"
+                                   % (fn.__name__, len(edges), len(gin)))
         if not retain_graph:
             node._release()
         for edge, g in zip(edges, gin):
             if edge is None or g is None:
                 continue
+            if type(g) is not ndarray:
+                g = _as_array(g, node)
             target, nr, shape, dtype = edge
             if g.shape != shape:
                 g = sum_to_shape(g, shape)
                 if g.shape != shape:
                     raise RuntimeError(
-                        "Function %s returned an invalid gradient: got shape %s, expected %s"
-                        % (node._fn.__name__, tuple(g.shape), tuple(shape)))
+                        "Function %sBackward returned an invalid gradient: got shape %s, "
+                        "expected %s" % (fn.__name__, tuple(g.shape), tuple(shape)))
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if anomaly.enabled:
@@ -105,17 +132,18 @@ def backward(tensors, grads, retain_graph=False):
             slot = pending.get(target)
             if slot is None:
                 slot = pending[target] = [None] * target._n_outputs
-                heapq.heappush(heap, (-target._generation, counter, target))
+                push(heap, (-target._generation, counter, target))
                 counter += 1
             slot[nr] = g if slot[nr] is None else slot[nr] + g
 
 
 def _retain_grads(node, gouts):
-    from ..tensor import Tensor
-    for ref, g in zip(node._outputs, gouts):
+    T = _function._Tensor
+    for nr, ref in node._retain.items():
         t = ref()
-        if t is not None and t._retains_grad and g is not None:
-            t.grad = Tensor._wrap(g) if t.grad is None else Tensor._wrap(t.grad.data + g)
+        g = gouts[nr]
+        if t is not None and g is not None:
+            t.grad = T._wrap(g.copy()) if t.grad is None else T._wrap(t.grad.data + g)
 
 
 def _fill_zeros(node, gouts):

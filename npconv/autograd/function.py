@@ -20,7 +20,9 @@ math then reads as plain NumPy, and the Tensor layer alone records the graph.
 """
 import weakref
 
-from . import grad_mode
+import numpy
+
+from .grad_mode import _State as _grad_state
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -34,7 +36,7 @@ class FunctionCtx:
     """
 
     __slots__ = ("__dict__", "__weakref__", "_fn", "_saved", "_saved_versions", "_edges",
-                 "_generation", "_outputs", "_n_outputs", "_freed", "_trace",
+                 "_generation", "_outputs", "_n_outputs", "_freed", "_trace", "_retain",
                  "needs_input_grad")
 
     def __init__(self, fn, needs_input_grad):
@@ -44,11 +46,17 @@ class FunctionCtx:
         self._saved_versions = None
         self._freed = False
         self._trace = None
+        self._retain = None
+        self._edges = ()
+        self._generation = 0
+        self._n_outputs = 1
+        self._outputs = ()
 
     # -- what a Function's forward/backward use -------------------------------------------
     def save_for_backward(self, *arrays):
-        """Keep arrays for backward. Saved inputs are guarded by their version counter:
-        modifying one in place before backward raises instead of giving wrong gradients."""
+        """Keep arrays for backward. Saved inputs and outputs are guarded by their version
+        counter: modifying one in place before backward raises instead of giving wrong
+        gradients."""
         self._saved = arrays
 
     def mark_non_differentiable(self, *arrays):
@@ -73,7 +81,8 @@ class FunctionCtx:
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified "
                         "by an inplace operation: [%s of shape %s] is at version %d; expected "
-                        "version %d instead (it was saved by %s)."
+                        "version %d instead (it was saved by %s). Hint: do the in-place update "
+                        "after backward(), or use the out-of-place op."
                         % (type(tensor).__name__, tuple(tensor.shape), tensor._version[0],
                            version, self.name()))
         return self._saved if self._saved is not None else ()
@@ -97,9 +106,20 @@ class FunctionCtx:
         return "<%s>" % self.name()
 
 
+_Tensor = None          # set by npconv.tensor (the Tensor layer imports this module)
+_generic = numpy.generic
+_weakref = weakref.ref
+
+
 class Function:
     """Base class of every differentiable op. Subclasses define static ``forward(ctx, *args)``
-    and ``backward(ctx, *grad_outputs)``; users call ``apply``."""
+    and ``backward(ctx, *grad_outputs)``; users call ``apply``.
+
+    ``forward`` gets the raw arrays inside Tensor arguments (other arguments as given) and
+    returns an array or a tuple of arrays; ``backward`` gets one gradient array per output
+    and returns one gradient (or None) per forward argument. Gradients may have the
+    broadcast shape of the output: the engine sums them back to each input's shape.
+    """
 
     # A view's output shares its input's version counter (so an in-place change through the
     # view is seen by whoever saved the base).
@@ -117,28 +137,48 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays inside the Tensor arguments and wrap the result in
         Tensors; when any input requires grad (and recording is on), record the graph."""
-        from ..tensor import Tensor  # the Tensor layer imports us; avoid the cycle at import
-
+        T = _Tensor
         raw = []
         needs = []
         record = False
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, T):
                 raw.append(a.data)
-                needs.append(a.requires_grad)
-                record = record or a.requires_grad
+                if a.requires_grad:
+                    needs.append(True)
+                    record = True
+                else:
+                    needs.append(False)
             else:
                 raw.append(a)
                 needs.append(False)
-        record = record and grad_mode._State.enabled
+        if record and not _grad_state.enabled:
+            record = False
         ctx = FunctionCtx(cls, tuple(needs))
         out = cls.forward(ctx, *raw, **kwargs)
-        multi = isinstance(out, tuple)
-        outs = out if multi else (out,)
+        wrap = T._wrap
 
-        if not record:
-            tensors = tuple(Tensor._wrap(o) for o in outs)
-            return tensors if multi else tensors[0]
+        if type(out) is not tuple:                   # the common case: one output
+            if isinstance(out, _generic):            # NumPy reductions return scalars
+                out = numpy.asarray(out)
+            if not record or out.dtype.kind not in "fc":
+                t = wrap(out)
+                if cls._is_view and isinstance(args[0], T):
+                    t._version = args[0]._version
+                if record:
+                    ctx._release()
+                return t
+            outs = (out,)
+            multi = False
+        else:
+            outs = tuple(numpy.asarray(o) if isinstance(o, _generic) else o for o in out)
+            multi = True
+            if not record:
+                tensors = tuple(wrap(o) for o in outs)
+                if cls._is_view and isinstance(args[0], T):
+                    for t in tensors:
+                        t._version = args[0]._version
+                return tensors
 
         edges = []
         gen = 0
@@ -147,44 +187,59 @@ class Function:
                 edges.append(None)
                 continue
             node = a.grad_fn
+            d = a.data
             if node is None:           # a leaf: gradients accumulate into it
-                edges.append((a, None, a.data.shape, a.data.dtype))
+                edges.append((a, None, d.shape, d.dtype))
             else:
-                edges.append((node, a._output_nr, a.data.shape, a.data.dtype))
+                edges.append((node, a._output_nr, d.shape, d.dtype))
                 if node._generation >= gen:
                     gen = node._generation + 1
         ctx._edges = tuple(edges)
         ctx._generation = gen
-        ctx._n_outputs = len(outs)
-        if ctx._saved:
-            # remember the versions of saved arrays that belong to input tensors
-            ids = {id(s) for s in ctx._saved}
+        saved = ctx._saved
+        if saved:
+            # guard the saved arrays that belong to input tensors by their version counters
+            ids = {id(s) for s in saved}
             ctx._saved_versions = [(a, a._version[0]) for a in args
-                                   if isinstance(a, Tensor) and id(a.data) in ids]
+                                   if isinstance(a, T) and id(a.data) in ids]
         if _anomaly.enabled:
             _anomaly.record(ctx)
+        view_version = args[0]._version if (cls._is_view and isinstance(args[0], T)) else None
+
+        if not multi:
+            t = wrap(out, True)
+            t.grad_fn = ctx
+            if view_version is not None:
+                t._version = view_version
+            if saved and any(s is out for s in saved):
+                ctx._saved_versions.append((_weakref(t), t._version[0]))
+            if _anomaly.enabled:
+                _anomaly.check_forward(ctx, outs)
+            return t
+
+        ctx._n_outputs = len(outs)
         tensors = []
         nondiff = ctx.__dict__.get("_non_differentiable", ())
         for i, o in enumerate(outs):
             if o.dtype.kind not in "fc" or id(o) in nondiff:
-                tensors.append(Tensor._wrap(o))   # indices, masks: no gradient flows
+                tensors.append(wrap(o))   # indices, masks: no gradient flows
                 continue
-            t = Tensor._wrap(o, requires_grad=True)
+            t = wrap(o, True)
             t.grad_fn = ctx
             t._output_nr = i
-            if cls._is_view and isinstance(args[0], Tensor):
-                t._version = args[0]._version
+            if view_version is not None:
+                t._version = view_version
             tensors.append(t)
-        ctx._outputs = [weakref.ref(t) for t in tensors]
-        if ctx._saved:
+        ctx._outputs = tuple(_weakref(t) for t in tensors)
+        if saved:
             # saved outputs are guarded too (weakly: a dead output cannot be modified)
-            out_ids = {id(s) for s in ctx._saved}
+            out_ids = {id(s) for s in saved}
             for t, ref in zip(tensors, ctx._outputs):
                 if id(t.data) in out_ids:
-                    ctx._saved_versions.append((ref, 0))
+                    ctx._saved_versions.append((ref, t._version[0]))
         if _anomaly.enabled:
             _anomaly.check_forward(ctx, outs)
-        return tuple(tensors) if multi else tensors[0]
+        return tuple(tensors)
 
 
 class _Anomaly:

@@ -18,9 +18,15 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """Context manager and decorator that sets the recording flag and restores it on exit."""
+    """Context manager and decorator that sets the recording flag and restores it on exit.
+    Usable as ``with no_grad():``, ``@no_grad()`` and ``@no_grad``."""
 
     _mode = True
+
+    def __new__(cls, *args):
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]):
+            return cls()(args[0])      # bare decorator: @no_grad
+        return super().__new__(cls)
 
     def __enter__(self):
         self._prev = _State.enabled
@@ -66,3 +72,8 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):  # the flag was already set by __init__; keep the saved one
         return self
+
+    def __call__(self, fn):
+        # as a decorator, the call in __init__ must not change the global state
+        _State.enabled = self._prev
+        return super().__call__(fn)

@@ -1,6 +1,15 @@
 """Elementwise arithmetic and matmul. Broadcast gradients are reduced by the engine."""
+import contextlib
+import math
+
 from ..autograd.function import Function
 from ..backend import get_array_module
+
+
+def _errstate(xp):
+    """Silence divide/invalid warnings where a masked result is computed anyway."""
+    errstate = getattr(xp, "errstate", None)
+    return errstate(divide="ignore", invalid="ignore") if errstate else contextlib.nullcontext()
 
 
 class Add(Function):
@@ -66,7 +75,8 @@ class Neg(Function):
 
 
 class Pow(Function):
-    """y = a ** b;  da = b a^(b-1) g,  db = y log(a) g"""
+    """y = a ** b;  da = b a^(b-1) g (0 where b == 0),  db = y log(a) g (0 where a == 0 and
+    b >= 0), as PyTorch."""
     @staticmethod
     def forward(ctx, a, b):
         y = a ** b
@@ -77,12 +87,27 @@ class Pow(Function):
     def backward(ctx, g):
         a, b, y = ctx.saved_tensors
         na, nb = ctx.needs_input_grad
+        xp = get_array_module(g)
         ga = gb = None
         if na:
-            ga = g * b * a ** (b - 1)
+            if isinstance(b, (int, float)):
+                if b == 0:
+                    ga = xp.zeros_like(g)
+                elif b == 2:
+                    ga = g * a * 2
+                else:
+                    ga = g * b * a ** (b - 1)
+            else:
+                with _errstate(xp):
+                    ga = xp.where(b == 0, 0, g * b * a ** (b - 1))
         if nb:
-            xp = get_array_module(y)
-            gb = g * y * xp.log(a)
+            if isinstance(a, (int, float)):
+                # a Python number: math.log keeps the constant a Python float (no upcast)
+                ga_log = math.log(a) if a > 0 else (float("-inf") if a == 0 else float("nan"))
+                gb = g * y * ga_log if a != 0 else xp.where(b >= 0, 0, g * y * ga_log)
+            else:
+                with _errstate(xp):
+                    gb = xp.where((a == 0) & (b >= 0), 0, g * y * xp.log(a))
         return ga, gb
 
 
@@ -220,6 +245,16 @@ class MatMul(Function):
     def backward(ctx, g):
         a, b = ctx.saved_tensors
         xp = get_array_module(g)
+        na, nb = ctx.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:          # dot product: g is 0-d
+            return (g * b if na else None), (g * a if nb else None)
+        if b.ndim == 2 and a.ndim > 2:
+            # (..., m, k) @ (k, n): fold the batch into the rows; no batched temporaries
+            k, n = b.shape
+            g2 = g.reshape(-1, n)
+            ga = (g2 @ b.T).reshape(a.shape) if na else None
+            gb = a.reshape(-1, k).T @ g2 if nb else None
+            return ga, gb
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         if a.ndim == 1:

@@ -8,6 +8,8 @@ def _axes(dim, ndim):
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
+        if ndim == 0 and dim in (0, -1):
+            return ()
         dim = (dim,)
     out = []
     for d in dim:
