@@ -2,26 +2,40 @@
 
 Every kernel asks ``get_array_module(x)`` for ``xp`` (NumPy or CuPy, or a test stand-in)
 and writes ``xp.<name>`` so that the same code runs on every backend.
+
+Backends: ``'cpu'`` (NumPy) always; ``'cuda'`` (CuPy), registered lazily the first time a
+CUDA device is asked for (``Device('cuda')`` data moves, ``npconv.cuda.is_available()``) or a
+CuPy array is seen, and only when CuPy imports and finds a GPU. Importing npconv never
+imports CuPy. Tests add a stand-in GPU (``npconv._standin``, device ``'standin'``).
 """
+import sys
+
 import numpy
 
-__all__ = ["get_array_module", "register_backend", "backends", "Backend"]
+__all__ = ["get_array_module", "register_backend", "unregister_backend", "backends",
+           "backend_of", "Backend", "Device", "device_of", "move_array", "move",
+           "check_same_device", "cuda_available", "cuda_device_count"]
 
 
 class Backend:
     """One array library: ``name`` ('cpu', 'cuda', ...), its module ``xp`` and array type.
 
     ``from_host(ndarray, device_index)`` and ``to_host(array)`` are the only ways data crosses
-    between the host and the backend's memory.
+    between the host and the backend's memory; ``device_of(array)`` is the index of the
+    device holding ``array``; ``device_guard(index)`` a context manager making ``index`` the
+    current device (where new arrays are allocated).
     """
 
-    def __init__(self, name, xp, array_type, from_host, to_host, device_of=None):
+    def __init__(self, name, xp, array_type, from_host, to_host, device_of=None,
+                 device_count=1, device_guard=None):
         self.name = name
         self.xp = xp
         self.array_type = array_type
         self.from_host = from_host
         self.to_host = to_host
         self.device_of = device_of or (lambda a: 0)
+        self.device_count = device_count
+        self.device_guard = device_guard
 
     def __repr__(self):
         return "Backend(%r)" % self.name
@@ -35,6 +49,7 @@ _CPU = Backend("cpu", numpy, numpy.ndarray,
 _BACKENDS = {"cpu": _CPU}
 # array type -> Backend, for the fast lookup in get_array_module.
 _BY_TYPE = {numpy.ndarray: _CPU}
+_ndarray = numpy.ndarray
 
 
 def register_backend(backend):
@@ -55,25 +70,91 @@ def backends():
     return dict(_BACKENDS)
 
 
+# ------------------------------------------------------------------------------ CuPy, lazily
+_cuda_state = {"checked": False, "backend": None, "reason": None}
+
+
+def _load_cuda():
+    """Register CuPy as backend 'cuda' when it imports and sees a GPU; once per process.
+    Returns the Backend or None."""
+    st = _cuda_state
+    if st["checked"]:
+        return st["backend"]
+    st["checked"] = True
+    try:
+        import cupy
+    except Exception as e:          # not installed, or a broken CUDA install
+        st["reason"] = "CuPy is not importable (%s: %s)" % (type(e).__name__, e)
+        return None
+    try:
+        n = cupy.cuda.runtime.getDeviceCount() if cupy.cuda.is_available() else 0
+    except Exception as e:
+        st["reason"] = "CuPy found no usable GPU (%s: %s)" % (type(e).__name__, e)
+        return None
+    if n < 1:
+        st["reason"] = "CuPy is installed but finds no CUDA GPU"
+        return None
+
+    def from_host(a, index=0):
+        with cupy.cuda.Device(index):
+            return cupy.asarray(a)
+
+    st["backend"] = register_backend(Backend(
+        "cuda", cupy, cupy.ndarray, from_host=from_host, to_host=cupy.asnumpy,
+        device_of=lambda a: a.device.id, device_count=n,
+        device_guard=lambda index: cupy.cuda.Device(index)))
+    return st["backend"]
+
+
+def cuda_available():
+    """True when CuPy imports and a CUDA GPU is present (imports CuPy on first call)."""
+    return _load_cuda() is not None
+
+
+def cuda_device_count():
+    b = _load_cuda()
+    return 0 if b is None else b.device_count
+
+
+# ------------------------------------------------------------------------------ lookups
+_tensor_type = []
+
+
+def _Tensor():
+    if not _tensor_type:
+        from .tensor import Tensor
+        _tensor_type.append(Tensor)
+    return _tensor_type[0]
+
+
 def backend_of(array):
     """The Backend an array belongs to (NumPy scalars and Python numbers count as CPU)."""
     b = _BY_TYPE.get(type(array))
     if b is not None:
         return b
-    for t, b in _BY_TYPE.items():
+    for t, b in list(_BY_TYPE.items()):
         if isinstance(array, t):
             return b
+    if type(array).__module__.startswith("cupy") and not _cuda_state["checked"]:
+        if _load_cuda() is not None:
+            return backend_of(array)
     return _CPU
 
 
 def get_array_module(*arrays):
-    """The array module (``numpy``, ``cupy``, ...) of the first array in ``arrays`` that
-    is not a host array; ``numpy`` when all are host arrays or scalars."""
+    """The array module (``numpy``, ``cupy``, ...) of the first array (or Tensor) in
+    ``arrays`` that is not a host array; ``numpy`` when all are host arrays or scalars."""
     for a in arrays:
-        a = getattr(a, "data", a) if not isinstance(a, numpy.ndarray) else a
-        b = _BY_TYPE.get(type(a))
+        t = type(a)
+        if t is _ndarray:
+            continue
+        b = _BY_TYPE.get(t)
         if b is None:
-            b = backend_of(a)
+            if isinstance(a, _Tensor()):
+                a = a.data
+                b = _BY_TYPE.get(type(a))
+            if b is None:
+                b = backend_of(a)
         if b is not _CPU:
             return b.xp
     return numpy
@@ -81,7 +162,7 @@ def get_array_module(*arrays):
 
 class Device:
     """Where a tensor's data lives: ``Device('cpu')``, ``Device('cuda')``, ``Device('cuda:1')``
-    or ``Device('cuda', 1)``."""
+    or ``Device('cuda', 1)`` (``npconv.device``). ``Device('cuda') == Device('cuda:0')``."""
 
     __slots__ = ("type", "index")
 
@@ -98,6 +179,10 @@ class Device:
         if type not in _BACKENDS and type != "cuda":
             raise ValueError("Expected one of %s device type at start of device string: %r"
                              % (", ".join(sorted(set(_BACKENDS) | {"cuda"})), type))
+        if index is not None:
+            index = int(index)
+            if index < 0:
+                raise ValueError("Device index must not be negative: %d" % index)
         if type == "cpu":
             index = None
         self.type = type
@@ -105,7 +190,10 @@ class Device:
 
     def __eq__(self, other):
         if isinstance(other, str):
-            other = Device(other)
+            try:
+                other = Device(other)
+            except ValueError:
+                return False
         return (isinstance(other, Device) and self.type == other.type
                 and (self.index or 0) == (other.index or 0))
 
@@ -121,20 +209,32 @@ class Device:
         return "device(type=%r, index=%d)" % (self.type, self.index)
 
 
+_CPU_DEVICE = Device("cpu")
+
+
 def device_of(array):
-    """The Device holding ``array``."""
+    """The Device holding ``array`` (a raw array, or a Tensor's data)."""
+    if type(array) is _ndarray:
+        return _CPU_DEVICE
     b = backend_of(array)
     if b is _CPU:
-        return Device("cpu")
+        return _CPU_DEVICE
     return Device(b.name, b.device_of(array))
 
 
 def _backend_for(device):
     b = _BACKENDS.get(device.type)
+    if b is None and device.type == "cuda":
+        b = _load_cuda()
     if b is None:
-        raise RuntimeError("device %r is not available: no backend for %r is installed "
-                           "(for CUDA: pip install npconv[cuda] on a machine with an NVIDIA GPU)"
-                           % (str(device), device.type))
+        why = _cuda_state["reason"] if device.type == "cuda" else None
+        raise RuntimeError("device %r is not available: %s (for CUDA: pip install "
+                           "'npconv[cuda]' on a machine with an NVIDIA GPU)"
+                           % (str(device), why or "no backend for %r is installed"
+                              % device.type))
+    if (device.index or 0) >= b.device_count:
+        raise RuntimeError("device %r is not available: %s has %d device(s)"
+                           % (str(device), device.type, b.device_count))
     return b
 
 
@@ -151,18 +251,65 @@ def move_array(array, device):
 
 def move(tensor, device):
     """A tensor on ``device``; differentiable (the gradient moves back)."""
+    device = Device(device)
+    if device_of(tensor.data) == device:
+        return tensor
+    return _To.apply(tensor, device)
+
+
+def _to_function():
     from .autograd.function import Function
 
-    class _To(Function):
+    class To(Function):
+        """Copy to another device; the gradient is copied back to the source device."""
+
         @staticmethod
-        def forward(ctx, x):
+        def forward(ctx, x, device):
             ctx.src = device_of(x)
             return move_array(x, device)
 
         @staticmethod
         def backward(ctx, g):
-            return move_array(g, ctx.src)
+            return move_array(g, ctx.src), None
 
-    if device_of(tensor.data) == Device(device):
-        return tensor
-    return _To.apply(tensor)
+    To.__name__ = To.__qualname__ = "To"
+    return To
+
+
+class _LazyTo:
+    fn = None
+
+    def apply(self, *args):
+        if _LazyTo.fn is None:
+            _LazyTo.fn = _to_function()
+        return _LazyTo.fn.apply(*args)
+
+
+_To = _LazyTo()
+
+
+def check_same_device(args, fn_name):
+    """Raise a clear error when the arrays/Tensors in ``args`` live on different devices.
+    ``Function.apply`` calls this only when it saw a non-NumPy array type, so the all-NumPy
+    case costs nothing."""
+    Tensor = _Tensor()
+    first = None
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.data
+        elif not hasattr(a, "dtype") or isinstance(a, numpy.generic):
+            continue
+        if isinstance(a, numpy.generic):
+            continue
+        d = device_of(a)
+        if first is None:
+            first = d
+        elif d != first:
+            raise RuntimeError("Expected all tensors to be on the same device, but found at "
+                               "least two devices, %s and %s! (in %s; move one with .to())"
+                               % (first, d, fn_name))
+
+
+# ``npconv.cuda`` (is_available, device_count, ...) rides on this module's import so that
+# ``import npconv`` exposes it; it imports nothing of CuPy by itself.
+from . import cuda as _cuda  # noqa: E402,F401
