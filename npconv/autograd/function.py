@@ -108,7 +108,15 @@ class FunctionCtx:
 
 _Tensor = None          # set by npconv.tensor (the Tensor layer imports this module)
 _generic = numpy.generic
+_ndarray = numpy.ndarray
 _weakref = weakref.ref
+
+
+def _check_same_device(raw, name):
+    # only reached when an input Tensor holds non-NumPy data: the all-NumPy case pays one
+    # ``type(...) is`` test per Tensor argument
+    from ..backend import check_same_device
+    check_same_device(raw, name)
 
 
 class Function:
@@ -141,9 +149,12 @@ class Function:
         raw = []
         needs = []
         record = False
+        foreign = False
         for a in args:
             if isinstance(a, T):
                 raw.append(a.data)
+                if type(a.data) is not _ndarray:
+                    foreign = True               # device data: check devices below
                 if a.requires_grad:
                     needs.append(True)
                     record = True
@@ -154,6 +165,8 @@ class Function:
                 needs.append(False)
         if record and not _grad_state.enabled:
             record = False
+        if foreign:
+            _check_same_device(raw, cls.__name__)
         ctx = FunctionCtx(cls, tuple(needs))
         out = cls.forward(ctx, *raw, **kwargs)
         wrap = T._wrap
