@@ -28,3 +28,6 @@ int64 = _np.int64
 int32 = _np.int32
 uint8 = _np.uint8
 bool = _np.bool_
+from . import nn, optim  # noqa: E402,F401
+from .serialization import load, save  # noqa: E402,F401
+from .summary import summary  # noqa: E402,F401

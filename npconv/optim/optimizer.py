@@ -1,0 +1,194 @@
+"""``Optimizer``: parameter groups, ``zero_grad``, ``state_dict``/``load_state_dict``."""
+import copy
+
+import numpy
+
+from .. import backend as _backend
+from ..autograd import grad_mode as _grad_mode
+from ..tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class: ``Optimizer(params, defaults)`` where ``params`` is an iterable of
+    Parameters or of dicts (parameter groups: ``{'params': [...], 'lr': ...}``); options a
+    group does not give come from ``defaults``.
+
+    ``state[p]`` holds each parameter's buffers as raw backend arrays (on the parameter's
+    device, in its dtype). Subclasses implement ``step()``; updates are made in place on
+    ``p.data`` and never write into ``p.grad`` (gradient arrays may be shared)."""
+
+    def __init__(self, params, defaults):
+        self.defaults = defaults
+        self.state = {}
+        self.param_groups = []
+        self._scratch = {}
+        if isinstance(params, Tensor):
+            raise TypeError("params argument given to the optimizer should be an iterable of "
+                            "Tensors or dicts, but got %s" % type(params).__name__)
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group):
+        if not isinstance(param_group, dict):
+            raise TypeError("param_group must be a dict, got %s" % type(param_group).__name__)
+        params = param_group["params"]
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError("optimizer parameters need to be organized in ordered collections, "
+                            "but the ordering of tensors in sets will change between runs. "
+                            "Please use a list instead.")
+        params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError("optimizer can only optimize Tensors, but one of the params is "
+                                + type(p).__name__)
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor")
+        group = dict(param_group)
+        group["params"] = params
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError("parameter group didn't specify a value of required "
+                                 "optimization parameter " + k)
+            group.setdefault(k, v)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none=True):
+        """Reset gradients: to None (default) or to fresh zero arrays (never written into the
+        old gradient arrays, which may be shared)."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                else:
+                    xp = _backend.get_array_module(p.grad.data)
+                    p.grad = Tensor._wrap(xp.zeros_like(p.grad.data))
+
+    def _state(self, p):
+        s = self.state.get(p)
+        if s is None:
+            s = self.state[p] = {}
+        return s
+
+    def _tmp(self, like, k=0):
+        """A scratch array shaped like ``like`` (the k-th of its kind), reused across steps
+        and parameters so that steps allocate nothing once warm."""
+        key = (like.shape, like.dtype.str, type(like), k)
+        buf = self._scratch.get(key)
+        if buf is None:
+            buf = self._scratch[key] = _backend.get_array_module(like).empty_like(like)
+        return buf
+
+    def step(self, closure=None):
+        raise NotImplementedError
+
+    def _closure(self, closure):
+        if closure is None:
+            return None
+        with _grad_mode.enable_grad():
+            return closure()
+
+    # ------------------------------------------------------------------ state
+    def state_dict(self):
+        """``{'state': {index: {name: value}}, 'param_groups': [{..., 'params': [index]}]}``
+        as PyTorch's: parameters are numbered in the order of the groups. Buffers are copies
+        (NumPy arrays on the CPU backend); ``npconv.save`` writes it as is."""
+        index = {}
+        groups = []
+        for g in self.param_groups:
+            entry = {k: v for k, v in g.items() if k != "params"}
+            ids = []
+            for p in g["params"]:
+                if id(p) not in index:
+                    index[id(p)] = len(index)
+                ids.append(index[id(p)])
+            entry["params"] = ids
+            groups.append(entry)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index:
+                state[index[id(p)]] = {k: (v.copy() if hasattr(v, "shape") and
+                                           hasattr(v, "dtype") else copy.deepcopy(v))
+                                       for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore groups' options and per-parameter state from ``state_dict()`` output (or
+        its ``npconv.load`` round trip). Arrays are copied and moved to each parameter's
+        device; floating point buffers take the parameter's dtype."""
+        groups = self.param_groups
+        saved = state_dict["param_groups"]
+        if len(groups) != len(saved):
+            raise ValueError("loaded state dict has a different number of parameter groups "
+                             "(%d, the optimizer has %d)" % (len(saved), len(groups)))
+        for i, (g, sg) in enumerate(zip(groups, saved)):
+            if len(g["params"]) != len(sg["params"]):
+                raise ValueError("loaded state dict contains a parameter group that doesn't "
+                                 "match the size of optimizer's group (group %d: %d saved, "
+                                 "%d in the optimizer)" % (i, len(sg["params"]),
+                                                           len(g["params"])))
+        id_map = {}
+        for g, sg in zip(groups, saved):
+            for p, k in zip(g["params"], sg["params"]):
+                id_map[k] = p
+        saved_state = state_dict["state"]
+        self.state = {}
+        for k, s in saved_state.items():
+            key = int(k) if isinstance(k, str) else k
+            p = id_map.get(key)
+            if p is None:
+                continue
+            self.state[p] = {name: self._cast_state(p, name, v) for name, v in s.items()}
+        for g, sg in zip(groups, saved):
+            for k, v in sg.items():
+                if k == "params":
+                    continue
+                g[k] = tuple(v) if isinstance(g.get(k), tuple) and isinstance(v, list) else v
+
+    @staticmethod
+    def _cast_state(p, name, v):
+        if isinstance(v, Tensor):
+            v = v.data
+        if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):
+            v = _backend.move_array(v, _backend.device_of(p.data))
+            xp = _backend.get_array_module(v)
+            if v.ndim == 0 and name == "step":
+                return v.item()
+            if v.dtype.kind == "f":
+                v = v.astype(p.data.dtype, copy=True)
+            else:
+                v = xp.array(v, copy=True)
+            return v
+        if isinstance(v, numpy.generic):
+            return v.item()
+        return copy.deepcopy(v)
+
+    def __repr__(self):
+        s = type(self).__name__ + " ("
+        for i, g in enumerate(self.param_groups):
+            s += "\nParameter Group %d" % i
+            for k in sorted(g):
+                if k != "params":
+                    s += "\n    %s: %s" % (k, g[k])
+        return s + "\n)"

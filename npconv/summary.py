@@ -1,0 +1,102 @@
+"""``npconv.summary(model, input_size)``: a table of layers, output shapes and parameter
+counts (like torchsummary/torchinfo)."""
+import numpy
+
+from . import backend as _backend
+from .autograd import grad_mode as _grad_mode
+from .tensor import Tensor
+
+__all__ = ["summary", "ModelSummary"]
+
+
+class ModelSummary:
+    """The result of ``summary``: ``rows`` (name, type, output shape, #params), totals, and
+    the table as ``str(summary)`` (also its repr, so it prints itself in a REPL)."""
+
+    def __init__(self, rows, total_params, trainable_params, input_shape, output_shape):
+        self.rows = rows
+        self.total_params = total_params
+        self.trainable_params = trainable_params
+        self.non_trainable_params = total_params - trainable_params
+        self.input_shape = input_shape
+        self.output_shape = output_shape
+
+    def __str__(self):
+        head = ("Layer (type)", "Output Shape", "Param #")
+        body = [("%s (%s)" % (name, typ) if name else typ, str(list(shape)), "{:,}".format(n))
+                for name, typ, shape, n in self.rows]
+        w0 = max([len(head[0])] + [len(r[0]) for r in body]) + 2
+        w1 = max([len(head[1])] + [len(r[1]) for r in body]) + 2
+        w2 = max([len(head[2])] + [len(r[2]) for r in body])
+        width = w0 + w1 + w2
+        line = "-" * width
+        out = [line, "%-*s%-*s%*s" % (w0, head[0], w1, head[1], w2, head[2]), "=" * width]
+        for r in body:
+            out.append("%-*s%-*s%*s" % (w0, r[0], w1, r[1], w2, r[2]))
+        out += ["=" * width,
+                "Input shape: %s" % (list(self.input_shape),),
+                "Output shape: %s" % (list(self.output_shape) if isinstance(self.output_shape, tuple) else self.output_shape,),
+                "Total params: {:,}".format(self.total_params),
+                "Trainable params: {:,}".format(self.trainable_params),
+                "Non-trainable params: {:,}".format(self.non_trainable_params),
+                line]
+        return "\n".join(out)
+
+    __repr__ = __str__
+
+
+def _shape_of(out):
+    if isinstance(out, Tensor):
+        return tuple(out.shape)
+    if isinstance(out, (tuple, list)):
+        return [(_shape_of(o)) for o in out]
+    return ()
+
+
+def summary(model, input_size, batch_size=2, dtype=None, device=None):
+    """Run ``model`` once on zeros of shape ``(batch_size, *input_size)`` (``input_size``
+    excludes the batch axis, as torchsummary) in evaluation mode and without recording the
+    graph, and list every layer that is not a container: its qualified name and type, its
+    output shape and its own parameter count. The model's training flag is restored.
+
+    Returns a ``ModelSummary`` (``print(npconv.summary(model, (1, 28, 28)))``)."""
+    from .nn.modules.container import ModuleList, Sequential
+
+    input_size = tuple(int(s) for s in input_size)
+    rows = []
+    handles = []
+
+    def make_hook(name):
+        def hook(module, inputs, output):
+            n = sum(p.numel() for p in module.parameters(recurse=False))
+            rows.append((name, type(module).__name__, _shape_of(output), n))
+        return hook
+
+    for name, m in model.named_modules():
+        if m is model or isinstance(m, (Sequential, ModuleList)):
+            continue
+        handles.append(m.register_forward_hook(make_hook(name)))
+    was_training = model.training
+    modes = {m: m.training for m in model.modules()}
+    params = list(model.parameters())
+    dt = numpy.dtype(dtype) if dtype is not None else (
+        params[0].data.dtype if params else numpy.float32)
+    x = numpy.zeros((batch_size,) + input_size, dt)
+    xt = Tensor._wrap(x)
+    if device is None and params:
+        device = _backend.device_of(params[0].data)
+    if device is not None:
+        xt = Tensor._wrap(_backend.move_array(x, device))
+    try:
+        model.eval()
+        with _grad_mode.no_grad():
+            out = model(xt)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+        for m, mode in modes.items():
+            m.__dict__["training"] = mode
+    total = sum(p.numel() for p in params)
+    trainable = sum(p.numel() for p in params if p.requires_grad)
+    return ModelSummary(rows, total, trainable, (batch_size,) + input_size, _shape_of(out))
