@@ -1,5 +1,7 @@
 """Tensor factories (``zeros``, ``randn``, ...) and the module-level ops (``cat``, ``where``,
 ...) that PyTorch users call as ``torch.<name>``."""
+import builtins
+
 import numpy
 
 from . import backend as _backend
@@ -144,7 +146,7 @@ def cat(tensors, dim=0):
     """Concatenate along an existing axis ``dim``."""
     ts = _tensors(tensors, "cat")
     nd = ts[0].ndim
-    return _sh.Cat.apply(dim % max(nd, 1), *ts)
+    return _sh.Cat.apply(dim % builtins.max(nd, 1), *ts)
 
 
 concat = cat

@@ -96,7 +96,7 @@ def backward(tensors, grads, retain_graph=False):
         if node._n_outputs == 1:
             gin = fn.backward(node, gouts[0])
         else:
-            if None in gouts:
+            if any(g is None for g in gouts):
                 gouts = _fill_zeros(node, gouts)
             gin = fn.backward(node, *gouts)
         edges = node._edges
