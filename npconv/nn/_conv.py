@@ -1,0 +1,162 @@
+"""Convolution Functions: conv2d and conv_transpose2d by im2col + one GEMM (per group).
+
+Shapes (PyTorch's): input (N, C, H, W), conv2d weight (O, C/groups, kH, kW), conv_transpose2d
+weight (C, O/groups, kH, kW), bias (O,). Arguments arrive validated (``functional``) and
+normalised to pairs.
+
+With K = C/groups*kH*kW and M = N*Ho*Wo, per group g::
+
+    forward  Y(O_g, M)  = W_g(O_g, K) @ col_g(K, M)            then y = Y as (N, O, Ho, Wo) + b
+    grad W   dW_g       = gY_g(O_g, M) @ col_g(K, M).T
+    grad x   dcol_g     = W_g.T @ gY_g                          then dx = col2im(dcol)
+    grad b   db         = gY summed over (N, Ho, Wo)
+
+conv_transpose2d is the same three products with the roles of forward and grad-x swapped.
+"""
+from ..autograd.function import Function
+from ..backend import get_array_module
+from .im2col import _parallel, _workspace, col2im, conv_output_size, copy_into, im2col
+
+__all__ = ["Conv2d", "ConvTranspose2d"]
+
+
+def _channel_major(xp, x, tag):
+    """x (N, C, H, W) as a C-contiguous (C, N, H, W) array (free when it already is one)."""
+    t = x.transpose(1, 0, 2, 3)
+    if t.flags.c_contiguous:
+        return t
+    return copy_into(_workspace.empty(xp, tag, t.shape, x.dtype), t)
+
+
+def _to_nchw(xp, Y, b, shape, tag):
+    """Y (O, N*Ho*Wo) -> a fresh C-contiguous (N, O, Ho, Wo), adding bias b (O,) in the same
+    pass."""
+    N, O, Ho, Wo = shape
+    out = _workspace.empty(xp, tag, shape, Y.dtype)
+    dst = out.transpose(1, 0, 2, 3)
+    src = Y.reshape(O, N, Ho, Wo)
+    if b is None:
+        return copy_into(dst, src).transpose(1, 0, 2, 3)
+
+    def part(lo, hi):
+        xp.add(src[lo:hi], b[lo:hi, None, None, None], out=dst[lo:hi])
+    _parallel(xp, O, Y.size, part)
+    return out
+
+
+def _mm(xp, a, b, out=None):
+    """a @ b for (G, m, k) @ (G, k, n); a plain 2-D GEMM when G == 1."""
+    if a.shape[0] == 1:
+        r = xp.matmul(a[0], b[0], out=None if out is None else out[0])
+        return r[None]
+    return xp.matmul(a, b, out=out)
+
+
+class Conv2d(Function):
+    """y = conv2d(x, w, b): (N, C, H, W) * (O, C/g, kH, kW) -> (N, O, Ho, Wo)."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, dilation, groups):
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        O, Cg, kH, kW = w.shape
+        G = groups
+        Ho = conv_output_size(H, kH, stride[0], padding[0], dilation[0])
+        Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
+        K, M = Cg * kH * kW, N * Ho * Wo
+        pointwise = (kH == 1 and kW == 1 and stride == (1, 1) and padding == (0, 0))
+        if pointwise:
+            col = _channel_major(xp, x, "col")       # 1x1: the input is already the matrix
+        else:
+            col = im2col(x, (kH, kW), stride, padding, dilation)
+        colm = col.reshape(G, K, M)
+        wm = w.reshape(G, O // G, K)
+        Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
+        _mm(xp, wm, colm, out=Y)
+        y = _to_nchw(xp, Y.reshape(O, M), b, (N, O, Ho, Wo), "convOut")
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(colm if need_w else None, w if need_x else None)
+        ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo))
+        return y
+
+    @staticmethod
+    def backward(ctx, gy):
+        colm, w = ctx.saved_tensors
+        xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo) = ctx.geom
+        xp = get_array_module(gy)
+        N, C = xshape[:2]
+        O = gy.shape[1]
+        M = N * Ho * Wo
+        gYm = _channel_major(xp, gy, "gY").reshape(G, O // G, M)
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = gYm.reshape(O, M).sum(axis=1)
+        if need_w:
+            dw = _mm(xp, gYm, colm.transpose(0, 2, 1)).reshape(O, C // G, *ksize)
+        if need_x:
+            wm = w.reshape(G, O // G, -1)
+            K = wm.shape[2]
+            dcol = _workspace.empty(xp, "dcol", (G, K, M), gy.dtype)
+            _mm(xp, wm.transpose(0, 2, 1), gYm, out=dcol)
+            if pointwise:
+                dx = dcol.reshape(C, N, Ho, Wo).transpose(1, 0, 2, 3)
+            else:
+                dx = col2im(dcol.reshape(C, ksize[0], ksize[1], N, Ho, Wo), xshape, ksize,
+                            stride, padding, dilation)
+        return dx, dw, db
+
+
+class ConvTranspose2d(Function):
+    """y = conv_transpose2d(x, w, b): (N, C, H, W) * (C, O/g, kH, kW) -> (N, O, Ho, Wo) with
+    Ho = (H-1)*sH - 2pH + dH(kH-1) + opH + 1: the adjoint (gradient w.r.t. the input) of
+    conv2d, so its forward is col2im and its input gradient im2col."""
+
+    @staticmethod
+    def forward(ctx, x, w, b, stride, padding, output_padding, groups, dilation):
+        xp = get_array_module(x)
+        N, C, H, W = x.shape
+        Cw, Og, kH, kW = w.shape
+        G = groups
+        O = Og * G
+        Ho = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kH - 1) + output_padding[0] + 1
+        Wo = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kW - 1) + output_padding[1] + 1
+        M = N * H * W
+        xm = _channel_major(xp, x, "ctX").reshape(G, C // G, M)
+        wm = w.reshape(G, C // G, Og * kH * kW)
+        dcol = _workspace.empty(xp, "ctCol", (G, Og * kH * kW, M), x.dtype)
+        _mm(xp, wm.transpose(0, 2, 1), xm, out=dcol)
+        y = col2im(dcol.reshape(O, kH, kW, N, H, W), (N, O, Ho, Wo), (kH, kW), stride,
+                   padding, dilation)
+        out = _workspace.empty(xp, "ctOut", (N, O, Ho, Wo), x.dtype)
+        if b is None:
+            copy_into(out, y)
+        else:
+            xp.add(y, b[None, :, None, None], out=out)
+        need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        ctx.save_for_backward(xm if need_w else None, w if need_x else None)
+        ctx.geom = ((N, C, H, W), (kH, kW), stride, padding, dilation, G)
+        return out
+
+    @staticmethod
+    def backward(ctx, gy):
+        xm, w = ctx.saved_tensors
+        (N, C, H, W), ksize, stride, padding, dilation, G = ctx.geom
+        xp = get_array_module(gy)
+        O = gy.shape[1]
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        dx = dw = db = None
+        if need_b:
+            db = gy.sum(axis=(0, 2, 3))
+        if need_x or need_w:
+            col = im2col(gy, ksize, stride, padding, dilation)
+            if col.shape[4:] != (H, W):      # output_padding >= stride (dilated): drop extras
+                col = xp.ascontiguousarray(col[..., :H, :W])
+            colm = col.reshape(G, -1, N * H * W)
+            if need_x:
+                wm = w.reshape(G, C // G, -1)
+                dxm = _mm(xp, wm, colm)
+                dx = dxm.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+            if need_w:
+                dw = _mm(xp, xm, colm.transpose(0, 2, 1)).reshape(C, O // G, *ksize)
+        return dx, dw, db

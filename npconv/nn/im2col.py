@@ -1,0 +1,266 @@
+"""im2col / col2im: the heart of npconv's convolutions (NumPy and CuPy alike).
+
+A 2-D convolution is one matrix product once every receptive field of the input has been
+copied out as a column ("image to columns")::
+
+    col   = im2col(x, (kH, kW), stride, padding, dilation)   # (C, kH, kW, N, Ho, Wo)
+    Y     = W.reshape(O, C*kH*kW) @ col.reshape(C*kH*kW, N*Ho*Wo)   # (O, N*Ho*Wo)
+    y     = Y.reshape(O, N, Ho, Wo).transpose(1, 0, 2, 3)           # (N, O, Ho, Wo)
+
+Column layout. ``col`` is C-contiguous with shape ``(C, kH, kW, N, Ho, Wo)``: its rows
+``(c, i, j)`` are ordered exactly as the flattened weight ``(O, C*kH*kW)`` and its columns
+``(n, ho, wo)`` as the output pixels, so the forward, weight-gradient and input-gradient
+products are single BLAS GEMMs on free reshapes (``W @ col``, ``gY @ col.T``, ``W.T @ gY``)
+with no transposed copy of ``col`` (the (K, M) orientation of the GEMM is the one whose
+timing the benchmarks compare against). The channel-major rows also make grouped
+convolutions a free reshape to ``(groups, C/groups*kH*kW, M)``.
+
+``im2col`` is a stride trick: the (padded) input is viewed through ``as_strided`` as the 6-D
+array of windows, then copied once into ``col`` (no Python loop over batch, channels or
+pixels). ``col2im`` is its adjoint: a loop over the kH*kW kernel offsets, each adding a
+``(C, N, Ho, Wo)`` slab into a strided slice of the padded gradient (within one offset the
+target pixels are distinct, so plain slice-adds are exact; no ``add.at`` is needed - it is
+10-50x slower on NumPy).
+
+CPU-only speed devices (pure optimisations, results are identical): big copies and the
+col2im loop are split over channels between two threads (NumPy releases the GIL in copies and
+ufunc loops); and big scratch arrays come from a small workspace that reuses an array once
+nothing but the workspace refers to it, which avoids the page faults of fresh allocations
+every step. On other backends (CuPy) plain allocations are used.
+"""
+import os
+import sys
+import threading
+
+import numpy
+
+from ..backend import get_array_module
+
+__all__ = ["im2col", "col2im", "conv_output_size", "clear_workspace", "set_workspace_enabled"]
+
+
+def conv_output_size(size, kernel, stride, padding, dilation=1):
+    """Output length of a convolution along one axis (floor mode, as PyTorch)."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+
+
+# ------------------------------------------------------------------ workspace (NumPy only)
+class _Workspace:
+    """Reusable scratch arrays keyed by (tag, shape, dtype).
+
+    An array is handed out again only when no one else holds a reference to it (no Tensor,
+    saved ctx or view): CPython's reference count tells exactly. Big temporaries are then
+    allocated once per training run instead of once per step.
+    """
+
+    MIN_BYTES = 1 << 18          # smaller arrays come cheaply from the allocator
+    MAX_PER_KEY = 6
+    MAX_TOTAL_BYTES = 3 << 30
+
+    def __init__(self):
+        self.enabled = True
+        self._pool = {}
+        self._total = 0
+        self._lock = threading.Lock()
+
+    def empty(self, xp, tag, shape, dtype, init=None):
+        """An uninitialised array; ``init`` (a fill value) is applied only when the array is
+        freshly allocated (callers keep the invariant that the filled border is never
+        overwritten)."""
+        dtype = numpy.dtype(dtype)
+        shape = tuple(int(s) for s in shape)
+        nbytes = dtype.itemsize
+        for s in shape:
+            nbytes *= s
+        if xp is not numpy or not self.enabled or nbytes < self.MIN_BYTES:
+            return self._fresh(xp, shape, dtype, init)
+        key = (tag, shape, dtype.str, init)
+        with self._lock:
+            lst = self._pool.get(key)
+            if lst is None:
+                lst = self._pool[key] = []
+            for a in lst:
+                # references: the list, the loop variable, getrefcount's argument
+                if sys.getrefcount(a) <= 3:
+                    return a
+            a = self._fresh(xp, shape, dtype, init)
+            if len(lst) < self.MAX_PER_KEY and self._total + nbytes <= self.MAX_TOTAL_BYTES:
+                lst.append(a)
+                self._total += nbytes
+            return a
+
+    @staticmethod
+    def _fresh(xp, shape, dtype, init):
+        if init is None:
+            return xp.empty(shape, dtype)
+        if init == 0:
+            return xp.zeros(shape, dtype)
+        return xp.full(shape, init, dtype)
+
+    def clear(self):
+        with self._lock:
+            self._pool.clear()
+            self._total = 0
+
+
+_workspace = _Workspace()
+
+
+def clear_workspace():
+    """Drop the cached scratch arrays (they are re-made on demand)."""
+    _workspace.clear()
+
+
+def set_workspace_enabled(enabled):
+    """Turn reuse of scratch arrays on or off (on by default; off frees them)."""
+    _workspace.enabled = bool(enabled)
+    if not enabled:
+        _workspace.clear()
+
+
+# ------------------------------------------------------------------ threads (NumPy only)
+_NTHREADS = max(1, min(int(os.environ.get("NPCONV_NUM_THREADS", os.cpu_count() or 1)), 4))
+_PAR_MIN = 1 << 19   # elements below which splitting costs more than it saves
+_executor = None
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+        _executor = ThreadPoolExecutor(max_workers=_NTHREADS - 1,
+                                       thread_name_prefix="npconv-im2col")
+    return _executor
+
+
+def _parallel(xp, n, size, fn):
+    """Run ``fn(lo, hi)`` over ``range(n)`` split in chunks, on threads when worth it."""
+    if xp is not numpy or _NTHREADS < 2 or n < 2 or size < _PAR_MIN:
+        fn(0, n)
+        return
+    parts = min(_NTHREADS, n)
+    bounds = [n * t // parts for t in range(parts + 1)]
+    futs = [_pool().submit(fn, bounds[t], bounds[t + 1]) for t in range(1, parts)]
+    fn(bounds[0], bounds[1])
+    for f in futs:
+        f.result()
+
+
+def copy_into(dst, src):
+    """``dst[...] = src`` (same shapes), split over the first axis between threads."""
+    xp = get_array_module(dst)
+
+    def part(lo, hi):
+        dst[lo:hi] = src[lo:hi]
+    _parallel(xp, dst.shape[0], dst.size, part)
+    return dst
+
+
+def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), channel_major=True):
+    """x (N, C, H, W) padded by ``padding=(pH, pW)`` (plus ``extra`` rows/columns at the
+    bottom/right) with ``fill``. Returns a view with the logical shape
+    (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored channel-major ``(C, N, Hp, Wp)``
+    (the order im2col reads it in). The border of a reused buffer is never written, so it
+    keeps its fill; only the interior is copied each call."""
+    N, C, H, W = x.shape
+    pH, pW = padding
+    Hp, Wp = H + 2 * pH + extra[0], W + 2 * pW + extra[1]
+    if channel_major:
+        buf = _workspace.empty(xp, (tag, pH, pW, H, W), (C, N, Hp, Wp), x.dtype, init=fill)
+        view = buf.transpose(1, 0, 2, 3)
+    else:
+        buf = _workspace.empty(xp, (tag, pH, pW, H, W), (N, C, Hp, Wp), x.dtype, init=fill)
+        view = buf
+    if channel_major:
+        copy_into(buf[:, :, pH:pH + H, pW:pW + W], x.transpose(1, 0, 2, 3))
+    else:
+        copy_into(buf[:, :, pH:pH + H, pW:pW + W], x)
+    return view
+
+
+def windows(x, kernel_size, stride, dilation, out_hw):
+    """The (C, kH, kW, N, Ho, Wo) strided view of the windows of x (N, C, H, W) (already
+    padded). No copy: ``windows(...)[c, i, j, n, ho, wo] == x[n, c, ho*sH + i*dH, wo*sW + j*dW]``.
+    """
+    xp = get_array_module(x)
+    kH, kW = kernel_size
+    sH, sW = stride
+    dH, dW = dilation
+    Ho, Wo = out_hw
+    N, C = x.shape[:2]
+    bN, bC, bH, bW = x.strides
+    return xp.lib.stride_tricks.as_strided(
+        x, shape=(C, kH, kW, N, Ho, Wo),
+        strides=(bC, bH * dH, bW * dW, bN, bH * sH, bW * sW))
+
+
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out=None):
+    """Unfold the receptive fields of ``x`` into columns.
+
+    x: (N, C, H, W) array (any strides). ``kernel_size``, ``stride``, ``padding``,
+    ``dilation``: pairs (rows, columns); padding is with zeros.
+    Returns ``col`` of shape (C, kH, kW, N, Ho, Wo), C-contiguous, with
+    ``Ho = (H + 2pH - dH(kH-1) - 1) // sH + 1`` (likewise Wo) and
+    ``col[c, i, j, n, ho, wo] = xpad[n, c, ho*sH + i*dH, wo*sW + j*dW]``;
+    ``col.reshape(C*kH*kW, N*Ho*Wo)`` is the GEMM operand (rows ordered like
+    ``weight.reshape(O, C*kH*kW)``). ``out`` may give the destination array.
+    """
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    kH, kW = kernel_size
+    Ho = conv_output_size(H, kH, stride[0], padding[0], dilation[0])
+    Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
+    if padding[0] or padding[1]:
+        x = pad_into(xp, x, padding)
+    v = windows(x, kernel_size, stride, dilation, (Ho, Wo))
+    if out is None:
+        out = _workspace.empty(xp, "col", v.shape, x.dtype)
+    return copy_into(out, v)
+
+
+def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+    """Fold columns back into an image, summing overlaps: the adjoint of ``im2col``.
+
+    col: (C, kH, kW, N, Ho, Wo) (or anything reshapeable to it, e.g. the (C*kH*kW, N*Ho*Wo)
+    GEMM result); x_shape: (N, C, H, W), the shape of the image ``im2col`` was taken from.
+    ``Ho, Wo`` are read from ``col``. Returns dx (N, C, H, W) with
+    ``dx[n, c, h, w] = sum of col[c, i, j, n, ho, wo] over h = ho*sH + i*dH - pH,
+    w = wo*sW + j*dW - pW``; the array is stored channel-major (a transposed view of a
+    (C, N, H, W) buffer when the padding is 0, a slice of the padded buffer otherwise).
+    """
+    xp = get_array_module(col)
+    N, C, H, W = x_shape
+    kH, kW = kernel_size
+    sH, sW = stride
+    pH, pW = padding
+    dH, dW = dilation
+    if col.ndim != 6:
+        Ho = conv_output_size(H, kH, sH, pH, dH)
+        Wo = conv_output_size(W, kW, sW, pW, dW)
+        col = col.reshape(C, kH, kW, N, Ho, Wo)
+    Ho, Wo = col.shape[4], col.shape[5]
+    # rows/cols beyond the last window (possible with output_padding) get no gradient
+    Hb = max(H + 2 * pH, (Ho - 1) * sH + (kH - 1) * dH + 1)
+    Wb = max(W + 2 * pW, (Wo - 1) * sW + (kW - 1) * dW + 1)
+    buf = _workspace.empty(xp, "col2im", (C, N, Hb, Wb), col.dtype)
+
+    def part(lo, hi):
+        b = buf[lo:hi]
+        c = col[lo:hi]
+        if sH == 1 and sW == 1:
+            # the first offset assigns its slab; only the strips it misses are zeroed
+            b[:, :, :Ho, :Wo] = c[:, 0, 0]
+            b[:, :, Ho:] = 0
+            b[:, :, :Ho, Wo:] = 0
+            first = False
+        else:
+            b[...] = 0
+            first = True
+        for i in range(kH):
+            for j in range(kW):
+                if not first and i == 0 and j == 0:
+                    continue
+                b[:, :, i * dH:i * dH + (Ho - 1) * sH + 1:sH,
+                  j * dW:j * dW + (Wo - 1) * sW + 1:sW] += c[:, i, j]
+    _parallel(xp, C, col.size, part)
+    return buf[:, :, pH:pH + H, pW:pW + W].transpose(1, 0, 2, 3)
