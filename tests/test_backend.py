@@ -1,0 +1,374 @@
+"""The backend module (devices, array modules, lazy CuPy) and the stand-in device itself."""
+import copy
+import pickle
+import subprocess
+import sys
+import types
+
+import numpy
+import pytest
+
+import npconv as nc
+from npconv import _standin
+from npconv import backend as B
+from devices import CUDA, to_host
+
+xp = _standin.xp
+S = _standin.StandinArray
+
+
+def dev(a, index=0):
+    """A stand-in device array holding a copy of ``a``."""
+    return _standin.BACKEND.from_host(numpy.asarray(a), index)
+
+
+# ------------------------------------------------------------------------------ import
+def test_importing_npconv_does_not_import_cupy():
+    code = ("import sys, npconv, npconv.nn, npconv.optim, npconv.data; "
+            "import npconv as nc; nc.randn(2, 2).sum().item(); "
+            "assert 'cupy' not in sys.modules, 'cupy imported'; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0 and "ok" in r.stdout, r.stderr
+
+
+def test_npconv_cuda_is_exposed_without_cupy_import():
+    code = ("import sys, npconv; assert hasattr(npconv, 'cuda'); "
+            "assert 'cupy' not in sys.modules; print('ok')")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+
+# ------------------------------------------------------------------------------ Device
+@pytest.mark.parametrize("spec, type_, index, text", [
+    ("cpu", "cpu", None, "cpu"),
+    ("cuda", "cuda", None, "cuda"),
+    ("cuda:1", "cuda", 1, "cuda:1"),
+    ("standin:1", "standin", 1, "standin:1"),
+])
+def test_device_parsing(spec, type_, index, text):
+    d = nc.device(spec)
+    assert (d.type, d.index, str(d)) == (type_, index, text)
+    assert nc.device(d) == d
+    assert eval(repr(d), {"device": nc.device}) == d
+
+
+def test_device_equality_and_hash():
+    assert nc.device("cuda") == nc.device("cuda:0") == "cuda:0" == nc.device("cuda", 0)
+    assert nc.device("cuda:1") != nc.device("cuda:0")
+    assert nc.device("cpu") != "cuda"
+    assert nc.device("cpu") != "not a device"
+    assert len({nc.device("cuda"), nc.device("cuda:0"), nc.device("cpu")}) == 2
+
+
+@pytest.mark.parametrize("bad", ["gpu", "cuda:x", "cuda:-1", ""])
+def test_device_rejects_bad_strings(bad):
+    with pytest.raises(ValueError):
+        nc.device(bad)
+
+
+def test_tensor_device_property():
+    t = nc.zeros(2)
+    assert t.device == nc.device("cpu") and str(t.device) == "cpu"
+    s = t.to("standin")
+    assert s.device == nc.device("standin:0") and str(s.device) == "standin:0"
+    assert t.to("standin:1").device == "standin:1"
+
+
+# ------------------------------------------------------------------------------ lookups
+def test_get_array_module():
+    a = numpy.ones(2)
+    assert B.get_array_module(a) is numpy
+    assert B.get_array_module(1.0, numpy.float32(2)) is numpy
+    assert B.get_array_module() is numpy
+    assert B.get_array_module(dev(a)) is xp
+    assert B.get_array_module(a, dev(a)) is xp
+    assert B.get_array_module(nc.tensor([1.0])) is numpy
+    assert B.get_array_module(nc.tensor([1.0]).to("standin")) is xp
+
+
+def test_get_array_module_does_not_unwrap_a_raw_device_arrays_data_attribute():
+    # cupy.ndarray.data is a MemoryPointer: unwrapping ``.data`` of anything but a Tensor
+    # would take a CuPy array for a NumPy one
+    a = dev(numpy.ones(2))
+    assert not isinstance(a.data, (numpy.ndarray, S))
+    assert B.get_array_module(a) is xp
+    assert B.device_of(a) == "standin:0"
+
+
+def test_device_of_and_backend_of():
+    assert B.device_of(numpy.ones(1)) == "cpu"
+    assert B.device_of(numpy.float32(1)) == "cpu"
+    assert B.device_of(dev([1.0], 1)) == "standin:1"
+    assert B.backend_of(dev([1.0])) is _standin.BACKEND
+    assert B.backend_of(3.0).name == "cpu"
+
+
+def test_move_array_identity_and_copies():
+    a = numpy.arange(3.0)
+    assert B.move_array(a, "cpu") is a
+    d = B.move_array(a, "standin")
+    assert type(d) is S and B.device_of(d) == "standin:0"
+    assert B.move_array(d, "standin:0") is d
+    d1 = B.move_array(d, "standin:1")
+    assert B.device_of(d1) == "standin:1"
+    back = B.move_array(d1, "cpu")
+    assert type(back) is numpy.ndarray and numpy.array_equal(back, a)
+    a[0] = 42                       # device memory is separate from host memory
+    assert to_host(d)[0] == 0
+
+
+def test_move_to_missing_device_index_is_clear():
+    with pytest.raises(RuntimeError, match="standin has 2 device"):
+        B.move_array(numpy.ones(1), "standin:5")
+
+
+def test_check_same_device_message():
+    with pytest.raises(RuntimeError, match=r"cpu and standin:0.*in MyOp"):
+        B.check_same_device([numpy.ones(1), 3, None, dev([1.0])], "MyOp")
+    B.check_same_device([dev([1.0]), 2.0, numpy.float32(1), dev([2.0])], "MyOp")
+
+
+# ------------------------------------------------------------------------------ CUDA
+@pytest.mark.skipif(CUDA, reason="a CUDA GPU is present")
+def test_cuda_unavailable_here():
+    assert nc.cuda.is_available() is False
+    assert nc.cuda.device_count() == 0
+    with pytest.raises(RuntimeError, match="not available"):
+        nc.zeros(2).to("cuda")
+    with pytest.raises(RuntimeError, match="not available"):
+        nc.zeros(2).cuda()
+    nc.cuda.synchronize()           # a no-op without CUDA
+    assert nc.cuda.manual_seed(3) == 3
+
+
+@pytest.fixture
+def fresh_cuda_state(monkeypatch):
+    """Let ``_load_cuda`` run again against a faked ``cupy`` module; restore afterwards."""
+    saved = dict(B._cuda_state)
+    saved_backend = B._BACKENDS.get("cuda")
+    monkeypatch.setitem(B._cuda_state, "checked", False)
+    monkeypatch.setitem(B._cuda_state, "backend", None)
+    monkeypatch.setitem(B._cuda_state, "reason", None)
+    yield monkeypatch
+    B._cuda_state.update(saved)
+    if saved_backend is None:
+        B.unregister_backend("cuda")
+    else:
+        B.register_backend(saved_backend)
+
+
+def test_cuda_missing_cupy_means_unavailable(fresh_cuda_state):
+    fresh_cuda_state.setitem(sys.modules, "cupy", None)      # import cupy -> ImportError
+    assert B.cuda_available() is False
+    assert "not importable" in B._cuda_state["reason"]
+    with pytest.raises(RuntimeError, match="not importable"):
+        B.move_array(numpy.ones(1), "cuda")
+
+
+def test_cuda_cupy_without_gpu_means_unavailable(fresh_cuda_state):
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(is_available=lambda: False)
+    fresh_cuda_state.setitem(sys.modules, "cupy", fake)
+    assert B.cuda_available() is False and B.cuda_device_count() == 0
+    assert "no CUDA GPU" in B._cuda_state["reason"]
+    assert "cuda" not in B.backends()
+
+
+def test_cuda_backend_registers_lazily_with_a_gpu(fresh_cuda_state):
+    # a CuPy look-alike: the stand-in's xp and array type behind cupy's device API
+    class FakeDevice:
+        def __init__(self, i=0):
+            self.i = i
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *a):
+            pass
+
+    fake = types.ModuleType("cupy")
+    fake.cuda = types.SimpleNamespace(is_available=lambda: True, Device=FakeDevice,
+                                      runtime=types.SimpleNamespace(getDeviceCount=lambda: 2))
+    fake.ndarray = type("ndarray", (), {})
+    fake.asarray = lambda a: a
+    fake.asnumpy = lambda a: a
+    fresh_cuda_state.setitem(sys.modules, "cupy", fake)
+    assert "cuda" not in B.backends()
+    assert nc.cuda.is_available() and nc.cuda.device_count() == 2
+    b = B.backends()["cuda"]
+    assert b.xp is fake and b.array_type is fake.ndarray and b.device_count == 2
+
+
+@pytest.mark.skipif(not CUDA, reason="needs CuPy and a CUDA GPU")
+def test_real_cuda_roundtrip():
+    import cupy
+    t = nc.arange(6.0).reshape(2, 3).to("cuda")
+    assert isinstance(t.data, cupy.ndarray) and t.device == "cuda:0"
+    assert B.get_array_module(t) is cupy
+    assert numpy.array_equal(t.cpu().numpy(), numpy.arange(6.0).reshape(2, 3))
+
+
+# ------------------------------------------------------------------------------ stand-in
+def test_standin_refuses_implicit_host_conversion():
+    a = dev([1.0, 2.0])
+    with pytest.raises(TypeError, match="implicit conversion"):
+        numpy.asarray(a)
+    with pytest.raises(TypeError):
+        numpy.array([a, a])
+    with pytest.raises(TypeError):
+        numpy.exp(a)
+    with pytest.raises(TypeError, match="numpy.sum"):
+        numpy.sum(a)
+    with pytest.raises(TypeError, match="numpy.concatenate"):
+        numpy.concatenate([a, a])
+    with pytest.raises(TypeError):
+        numpy.lib.stride_tricks.as_strided(a, (2,), (8,))
+
+
+def test_standin_refuses_host_arrays_in_arithmetic_and_calls():
+    a = dev([1.0, 2.0])
+    h = numpy.ones(2)
+    for f in (lambda: a + h, lambda: h + a, lambda: a * h, lambda: h @ a, lambda: a < h,
+              lambda: xp.maximum(a, h), lambda: xp.where(a > 0, a, h),
+              lambda: xp.concatenate([a, h]), lambda: a.__iadd__(h)):
+        with pytest.raises(TypeError, match="host numpy.ndarray"):
+            f()
+    with pytest.raises(TypeError, match="host numpy.ndarray"):
+        a[numpy.array([0])]
+    with pytest.raises(TypeError, match="host numpy.ndarray"):
+        a[0:2] = h
+
+
+def test_standin_allows_scalars_and_explicit_transfers():
+    a = dev([1.0, 2.0])
+    assert to_host(numpy.float32(2) * a).tolist() == [2.0, 4.0]
+    assert to_host(a * 2 + 1.5).tolist() == [3.5, 5.5]
+    h = numpy.ones(2)
+    d = xp.asarray(h)
+    assert type(d) is S
+    h[0] = 5
+    assert to_host(d)[0] == 1                          # a copy, not an alias
+    assert xp.asarray(a) is a                          # as CuPy: no copy of device arrays
+    assert type(xp.asnumpy(a)) is numpy.ndarray and type(a.get()) is numpy.ndarray
+    assert float(a[1]) == 2.0 and a[1].item() == 2.0 and bool(a[0]) and int(a[1]) == 2
+    assert a.tolist() == [1.0, 2.0]
+    assert to_host(a[[0, 0]]).tolist() == [1.0, 1.0]  # Python-list indices are fine
+
+
+def test_standin_reductions_give_0d_device_arrays():
+    a = dev([[1.0, 2.0], [3.0, 4.0]])
+    for r in (xp.sum(a), a.sum(), a.max(), xp.mean(a), a[0, 1]):
+        assert type(r) is S and r.ndim == 0
+
+
+def test_standin_inplace_and_out_keep_identity():
+    a = dev([1.0, 2.0])
+    b = a
+    b += 1
+    assert b is a and to_host(a).tolist() == [2.0, 3.0]
+    r = xp.add(a, 1, out=a)
+    assert r is a and to_host(a).tolist() == [3.0, 4.0]
+    v = a[:1]
+    v[...] = 9                                        # views share memory
+    assert to_host(a)[0] == 9
+
+
+def test_standin_shape_setter_like_cupy():
+    a = dev(numpy.arange(6.0))
+    v = a.view()
+    v.shape = (2, 3)
+    assert v.shape == (2, 3) and a.shape == (6,)
+    t = xp.swapaxes(dev(numpy.zeros((2, 3))), 0, 1)
+    with pytest.raises(AttributeError):
+        t.shape = (6,)
+
+
+def test_standin_xp_has_only_cupy_names():
+    from npconv import _cupy_names as N
+    for name in ("errstate", "matrix", "nditer", "insert", "geomspace"):
+        assert name not in N.TOP
+        with pytest.raises(AttributeError, match="CuPy has no"):
+            getattr(xp, name)
+    assert set(dir(xp)) >= {"zeros", "add", "lib", "random", "ndarray"}
+    with pytest.raises(AttributeError):
+        dev([1.0]).resize                              # cupy.ndarray has no resize
+    with pytest.raises(AttributeError):
+        dev([1.0]).ctypes
+
+
+def test_standin_ufunc_methods_follow_cupy():
+    a = xp.zeros(3)
+    xp.add.at(a, [0, 0, 2], 1.0)
+    xp.maximum.at(a, xp.asarray([1]), 5.0)
+    assert to_host(a).tolist() == [2.0, 5.0, 1.0]
+    m = xp.zeros((2, 2))
+    xp.add.at(m, (xp.asarray([0, 0]), xp.asarray([1, 1])), dev([1.0, 2.0]))
+    assert to_host(m).tolist() == [[0.0, 3.0], [0.0, 0.0]]
+    with pytest.raises(NotImplementedError):
+        xp.multiply.at(a, [0], 2.0)
+    with pytest.raises(NotImplementedError):
+        xp.maximum.reduce(a)
+    assert float(xp.add.reduce(a)) == 8.0
+    assert to_host(xp.multiply.outer(dev([1.0, 2.0]), dev([3.0]))).tolist() == [[3.0], [6.0]]
+    with pytest.raises(TypeError):
+        xp.add.at(numpy.zeros(3), [0], 1.0)            # host target
+
+
+def test_standin_stride_tricks_and_linalg():
+    a = dev(numpy.arange(6.0))
+    w = xp.lib.stride_tricks.as_strided(a, shape=(4, 3), strides=(8, 8))
+    assert type(w) is S and to_host(w)[3].tolist() == [3.0, 4.0, 5.0]
+    s = xp.lib.stride_tricks.sliding_window_view(a, 2)
+    assert s.shape == (5, 2)
+    assert abs(float(xp.linalg.norm(dev([3.0, 4.0]))) - 5.0) < 1e-12
+
+
+def test_standin_random_matches_cupy_generator_api():
+    g = xp.random.default_rng(0)
+    x = g.standard_normal((3,), dtype=numpy.float32)
+    assert type(x) is S and x.dtype == numpy.float32
+    assert type(g.random((2,), dtype=numpy.float32)) is S
+    assert type(g.integers(0, 5, size=4)) is S
+    for missing in ("normal", "permutation", "choice", "shuffle"):
+        with pytest.raises(AttributeError):
+            getattr(g, missing)
+    # the legacy global stream is CuPy's own: numpy.random.seed does not reset it
+    numpy.random.seed(0)
+    r1 = to_host(xp.random.rand(3))
+    numpy.random.seed(0)
+    r2 = to_host(xp.random.rand(3))
+    assert not numpy.array_equal(r1, r2)
+
+
+def test_standin_devices_do_not_mix_and_current_device():
+    a0, a1 = dev([1.0], 0), dev([1.0], 1)
+    with pytest.raises(TypeError, match="standin:0 and standin:1"):
+        a0 + a1
+    assert xp.zeros(1).device.id == 0
+    with xp.cuda.Device(1):
+        z = xp.zeros(1)
+        assert z.device.id == 1
+        assert (a1 + z).device.id == 1
+    assert (a1 * 2).device.id == 1 and xp.exp(a1).device.id == 1
+    assert a1.sum().device.id == 1
+
+
+def test_standin_refuses_pickle_but_copies():
+    a = dev([1.0, 2.0])
+    with pytest.raises(TypeError, match="bring it to the host"):
+        pickle.dumps(a)
+    assert to_host(copy.deepcopy(a)).tolist() == [1.0, 2.0]
+    assert to_host(copy.copy(a)).tolist() == [1.0, 2.0]
+
+
+def test_standin_custom_kernels_refused():
+    with pytest.raises(NotImplementedError, match="real cupy"):
+        xp.ElementwiseKernel("T x", "T y", "y = x", "k")
+
+
+def test_standin_iteration_and_len():
+    a = dev([[1.0, 2.0], [3.0, 4.0]])
+    rows = list(a)
+    assert len(a) == 2 and all(type(r) is S for r in rows)
+    with pytest.raises(TypeError):
+        list(dev(1.0))
