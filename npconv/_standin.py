@@ -331,15 +331,17 @@ class StandinArray:
     def __complex__(self):
         return complex(self._a)
 
+    # CuPy turns host (list/NumPy) index arrays into device arrays, so they are allowed in
+    # indices; values must be device arrays or scalars.
     def __getitem__(self, index):
-        c = _Call("indexing", dev=self._dev)
+        c = _Call("indexing", allow_host=True, dev=self._dev)
         r = self._a[c.unwrap(index)]
         return StandinArray._wrap(numpy.asarray(r) if not isinstance(r, numpy.ndarray) else r,
                                   self._dev)
 
     def __setitem__(self, index, value):
-        c = _Call("item assignment", dev=self._dev)
-        self._a[c.unwrap(index)] = c.unwrap(value)
+        idx = _Call("item assignment", allow_host=True, dev=self._dev).unwrap(index)
+        self._a[idx] = _Call("item assignment", dev=self._dev).unwrap(value)
 
     def __copy__(self):
         return StandinArray._wrap(self._a.copy(), self._dev)
@@ -418,7 +420,7 @@ def _ufunc_at(name, uf, a, indices, b=None):
                    % (name, type(a).__name__))
     c = _Call(name + ".at", dev=a._dev)
     c.unwrap(a)
-    idx = c.unwrap(indices)
+    idx = _Call(name + ".at", allow_host=True, dev=a._dev).unwrap(indices)
     if b is None:
         uf.at(a._a, idx)
     else:
