@@ -6,7 +6,8 @@ its data in NumPy arrays but behaves, at the API boundary, like CuPy is strictes
 * ``StandinArray`` refuses implicit conversion to ``numpy.ndarray`` (``__array__`` raises, as
   CuPy's does), refuses every NumPy function and ufunc (``numpy.exp(a)``, ``numpy.sum(a)``,
   ``numpy.asarray(a)`` raise ``TypeError``), and refuses to mix with host ndarrays in
-  arithmetic, indexing and ``xp`` calls. A hard-coded ``numpy.`` call on device data fails.
+  arithmetic, assigned values and ``xp`` calls (host *index* arrays are allowed: CuPy copies
+  them to the device). A hard-coded ``numpy.`` call on device data fails.
 * Its array module ``xp`` exposes only the names real CuPy has (the list in
   ``npconv._cupy_names``, generated from CuPy), with CuPy's restrictions where they differ
   from NumPy: reductions return 0-d arrays, ``ufunc.at`` only for CuPy's scatter ufuncs
