@@ -1,0 +1,185 @@
+"""The Tensor API: construction and dtypes, float32 preservation, properties, repr,
+factories, manual_seed, in-place helpers."""
+import numpy as np
+import pytest
+
+import npconv as nc
+
+
+# ------------------------------------------------------------------ construction and dtype
+def test_python_floats_and_lists_become_float32_ints_int64():
+    assert nc.tensor(1.5).dtype == np.float32
+    assert nc.tensor([1.0, 2.0]).dtype == np.float32
+    assert nc.tensor([[1, 2], [3, 4]]).dtype == np.int64
+    assert nc.tensor([True, False]).dtype == np.bool_
+    assert nc.tensor([1, 2], dtype=nc.float64).dtype == np.float64
+    assert nc.Tensor([1.0, 2.0]).dtype == np.float32
+
+
+def test_numpy_arrays_keep_their_dtype_and_tensor_copies():
+    a = np.array([1.0, 2.0])                       # float64
+    t = nc.tensor(a)
+    assert t.dtype == np.float64
+    a[0] = 5.0
+    assert t.tolist() == [1.0, 2.0]                # a copy
+    f = nc.from_numpy(a)
+    a[1] = 7.0
+    assert f.tolist() == [5.0, 7.0]                # shares memory
+    assert nc.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+
+
+def test_float32_preserved_through_a_chain_with_python_and_numpy_scalars():
+    x = nc.randn(4, 5, requires_grad=True)
+    w = nc.randn(5, 3, requires_grad=True)
+    y = x @ w
+    y = y * 2.5 + 1 - np.float64(0.5)              # NumPy float64 scalar: must not upcast
+    y = y / np.sqrt(2.0) * np.float32(3.0)         # np.sqrt(2.0) is a np.float64
+    y = np.float64(2.0) * y + np.float64(1.0)      # reflected ops with NumPy scalars
+    y = (y ** 2).sqrt().exp().log().abs().tanh().sigmoid().relu()
+    y = y.clamp(np.float64(0.1), 0.9).maximum(np.float64(0.2)).softmax(-1).log_softmax(0)
+    y = nc.where(y > -1.0, y, np.float64(0.0))
+    loss = (y.mean(0).sum() + y.var() + y.max() + 1.0) / 3
+    assert loss.dtype == np.float32, loss.dtype
+    loss.backward()
+    assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+    assert np.isfinite(x.grad.numpy()).all()
+
+
+def test_numpy_array_on_the_left_defers_to_tensor():
+    t = nc.tensor([1.0, 2.0], requires_grad=True)
+    out = np.array([2.0, 3.0], dtype=np.float32) * t
+    assert isinstance(out, nc.Tensor) and out.requires_grad
+    assert out.tolist() == [2.0, 6.0]
+    out2 = np.float64(2.0) * t
+    assert isinstance(out2, nc.Tensor) and out2.dtype == np.float32
+
+
+def test_properties():
+    t = nc.zeros(2, 3, 4)
+    assert t.shape == (2, 3, 4) and t.ndim == 3 and t.dim() == 3
+    assert t.size() == (2, 3, 4) and t.size(1) == 3 and t.size(-1) == 4
+    assert t.numel() == 24 and len(t) == 2
+    assert t.dtype == np.float32 and t.is_leaf and t.grad is None and not t.requires_grad
+    assert str(t.device) == "cpu"
+    assert nc.tensor(2.5).item() == 2.5 and isinstance(nc.tensor(3).item(), int)
+    assert nc.tensor([[4.0]]).item() == 4.0
+    with pytest.raises(ValueError, match="cannot be converted to Scalar"):
+        nc.ones(2).item()
+    assert float(nc.tensor(1.5)) == 1.5 and int(nc.tensor(7)) == 7
+    assert isinstance(t.numpy(), np.ndarray) and t.numpy().shape == (2, 3, 4)
+
+
+def test_numpy_on_requires_grad_raises_like_pytorch():
+    t = nc.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="detach"):
+        t.numpy()
+    assert t.detach().numpy().tolist() == [1.0, 1.0]
+
+
+def test_bool_of_multi_element_tensor_raises():
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(nc.ones(2))
+    assert bool(nc.tensor([1.0]))
+
+
+# ------------------------------------------------------------------ repr
+def test_repr_like_pytorch():
+    assert repr(nc.tensor([1.0, 2.0, 3.0])) == "tensor([1., 2., 3.])"
+    assert repr(nc.tensor([1.5, 2.25])) == "tensor([1.5000, 2.2500])"
+    assert repr(nc.tensor([-1.5, 2.25])) == "tensor([-1.5000,  2.2500])"
+    assert repr(nc.tensor(3.0)) == "tensor(3.)"
+    assert repr(nc.tensor([[1, 2], [3, 4]])) == "tensor([[1, 2],\n        [3, 4]])"
+    assert repr(nc.tensor([1.0, 2.0], requires_grad=True)) == \
+        "tensor([1., 2.], requires_grad=True)"
+    x = nc.tensor([1.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward>)"
+    assert repr(nc.tensor([1.0], dtype=nc.float64)) == "tensor([1.], dtype=npconv.float64)"
+    assert repr(nc.tensor([True, False])) == "tensor([ True, False])"
+    assert repr(nc.tensor([1e-5, 1.0])) == "tensor([1.0000e-05, 1.0000e+00])"
+    assert "..." in repr(nc.zeros(2000))
+
+
+# ------------------------------------------------------------------ factories
+@pytest.mark.parametrize("fn", [nc.zeros, nc.ones, nc.randn, nc.rand, nc.empty])
+def test_factories_default_float32_and_shape_forms(fn):
+    for args in [(2, 3), ((2, 3),), ([2, 3],)]:
+        t = fn(*args)
+        assert t.shape == (2, 3) and t.dtype == np.float32 and not t.requires_grad
+    t = fn(4, dtype=nc.float64, requires_grad=True)
+    assert t.dtype == np.float64 and t.requires_grad and t.is_leaf
+
+
+def test_factory_values():
+    assert nc.zeros(2, 2).tolist() == [[0.0, 0.0], [0.0, 0.0]]
+    assert nc.ones(3).tolist() == [1.0, 1.0, 1.0]
+    f = nc.full((2, 2), 7.5)
+    assert f.tolist() == [[7.5, 7.5], [7.5, 7.5]] and f.dtype == np.float32
+    assert nc.full((2,), 3).dtype == np.int64
+    assert nc.arange(5).tolist() == [0, 1, 2, 3, 4] and nc.arange(5).dtype == np.int64
+    assert nc.arange(1, 7, 2).tolist() == [1, 3, 5]
+    a = nc.arange(0.0, 1.0, 0.25)
+    assert a.dtype == np.float32 and a.tolist() == [0.0, 0.25, 0.5, 0.75]
+    assert nc.arange(3, dtype=nc.float32).dtype == np.float32
+    base = nc.tensor([[1, 2, 3]], dtype=nc.float64)
+    z, o = nc.zeros_like(base), nc.ones_like(base)
+    assert z.shape == (1, 3) and z.dtype == np.float64 and z.tolist() == [[0, 0, 0]]
+    assert o.dtype == np.float64 and o.tolist() == [[1, 1, 1]]
+    assert nc.ones_like(base, dtype=nc.float32).dtype == np.float32
+    assert nc.eye(2).tolist() == [[1, 0], [0, 1]]
+    assert nc.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]
+    r = nc.rand(1000).numpy()
+    assert 0 <= r.min() and r.max() < 1 and 0.4 < r.mean() < 0.6
+    n = nc.randn(10000).numpy()
+    assert abs(n.mean()) < 0.05 and 0.95 < n.std() < 1.05
+    ri = nc.randint(0, 5, (100,))
+    assert ri.dtype == np.int64 and ri.shape == (100,) and set(ri.tolist()) <= set(range(5))
+    assert nc.randint(3, (4,)).shape == (4,)
+
+
+def test_manual_seed_reproducibility():
+    nc.manual_seed(123)
+    a = nc.randn(3, 4).numpy().copy()
+    b = nc.rand(5).numpy().copy()
+    c = nc.randint(0, 100, (6,)).numpy().copy()
+    nc.manual_seed(123)
+    np.testing.assert_array_equal(nc.randn(3, 4).numpy(), a)
+    np.testing.assert_array_equal(nc.rand(5).numpy(), b)
+    np.testing.assert_array_equal(nc.randint(0, 100, (6,)).numpy(), c)
+    nc.manual_seed(124)
+    assert not np.array_equal(nc.randn(3, 4).numpy(), a)
+    assert nc.initial_seed() == 124
+
+
+# ------------------------------------------------------------------ in place and misc
+def test_setitem_and_fill_helpers():
+    t = nc.zeros(2, 3)
+    t[0, 1] = 5.0
+    t[1] = nc.tensor([1.0, 2.0, 3.0])
+    assert t.tolist() == [[0, 5, 0], [1, 2, 3]]
+    t.fill_(2.0)
+    assert t.tolist() == [[2, 2, 2], [2, 2, 2]]
+    t.zero_()
+    assert t.sum().item() == 0
+    t.copy_(nc.ones(2, 3))
+    assert t.sum().item() == 6
+    t.clamp_(max=0.5)
+    assert t.max().item() == 0.5
+    p = nc.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        p[0] = 3.0
+    with nc.no_grad():
+        p[0] = 3.0
+    assert p.tolist() == [3.0, 1.0]
+
+
+def test_module_level_functions_match_methods():
+    x = nc.tensor([[1.0, -2.0], [3.0, 0.5]])
+    for name in ["exp", "sigmoid", "tanh", "relu", "abs", "flatten"]:
+        np.testing.assert_array_equal(getattr(nc, name)(x).numpy(), getattr(x, name)().numpy())
+    assert nc.sum(x).item() == 2.5 and nc.mean(x, 0).tolist() == [2.0, -0.75]
+    assert nc.argmax(x).item() == 2 and nc.argmax(x, dim=1).tolist() == [0, 0]
+    assert nc.transpose(x, 0, 1).tolist() == [[1.0, 3.0], [-2.0, 0.5]]
+    assert nc.unsqueeze(x, 0).shape == (1, 2, 2) and nc.permute(x, 1, 0).shape == (2, 2)
+    assert nc.matmul(x, x).tolist() == (x.numpy() @ x.numpy()).tolist()
+    assert nc.minimum(x, 0.0).tolist() == [[0.0, -2.0], [0.0, 0.0]]
+    assert nc.is_tensor(x) and not nc.is_tensor(x.numpy())
