@@ -13,17 +13,24 @@ _MARK = re.compile(r"^<!--\s*api:\s*([\w.]+)\s*-->\s*$", re.M)
 
 
 def public_names(modname):
-    """[(name, object)] of the public, non-module names of ``modname``."""
+    """[(name, object)] of the public, non-module names of ``modname``: its ``__all__``,
+    plus, for a package, every name without a leading underscore (its re-exports), and for
+    a module, the public names it defines or re-exports from a private module
+    (``npconv.nn.functional`` re-exports ``cross_entropy`` from ``npconv.nn._loss``)."""
     mod = importlib.import_module(modname)
-    names = getattr(mod, "__all__", None)
-    if names is None:
-        names = [n for n in dir(mod) if not n.startswith("_")]
+    listed = list(getattr(mod, "__all__", None) or [])
+    is_package = hasattr(mod, "__path__")
+    names = listed + [n for n in dir(mod) if not n.startswith("_") and n not in listed]
     out = []
     for n in names:
         obj = getattr(mod, n, None)
         if obj is None or inspect.ismodule(obj):
             continue
-        out.append((n, obj))
+        home = getattr(obj, "__module__", None) or ""
+        private_home = home.startswith("npconv.") and any(
+            part.startswith("_") for part in home.split("."))
+        if n in listed or is_package or home == modname or private_home:
+            out.append((n, obj))
     return out
 
 
