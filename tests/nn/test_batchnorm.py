@@ -91,6 +91,10 @@ def test_state_dict_layout_matches_pytorch():
     assert list(sd) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
     assert [sd[k].shape for k in sd] == [(5,), (5,), (5,), (5,), ()]
     assert sd["num_batches_tracked"].dtype == np.int64
+    nb = nn.BatchNorm2d(5, bias=False)      # PyTorch 2.13's keyword-only bias flag
+    assert list(nb.state_dict()) == ["weight", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    assert nb(nc.randn(2, 5, 2, 2)).shape == (2, 5, 2, 2)
 
 
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3, 5), (2, 3, 3, 4)])

@@ -213,8 +213,9 @@ def test_repr_like_pytorch():
         "  (3): Flatten(start_dim=1, end_dim=-1)\n"
         "  (4): Linear(in_features=1568, out_features=10, bias=False)\n"
         ")")
+    # PyTorch 2.13's format (it shows the keyword-only ``bias``)
     assert repr(nn.BatchNorm2d(4)) == ("BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, "
-                                       "track_running_stats=True)")
+                                       "bias=True, track_running_stats=True)")
     inner = repr(nn.Sequential(nn.Sequential(nn.Identity())))
     assert inner == "Sequential(\n  (0): Sequential(\n    (0): Identity()\n  )\n)"
     assert repr(nn.Parameter(nc.zeros(2))).startswith("Parameter containing:\ntensor(")

@@ -13,17 +13,21 @@ class _BatchNorm(Module):
     _expected_dims = ()
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features = int(num_features)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
+        self.bias_enabled = bool(affine and bias)   # PyTorch 2.13's keyword-only ``bias``
         self.track_running_stats = track_running_stats
         dt = numpy.dtype(dtype or numpy.float32)
         if affine:
             self.weight = Parameter(numpy.ones((self.num_features,), dt))
-            self.bias = Parameter(numpy.zeros((self.num_features,), dt))
+            if self.bias_enabled:
+                self.bias = Parameter(numpy.zeros((self.num_features,), dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -36,6 +40,8 @@ class _BatchNorm(Module):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_running_stats(self):
         if self.track_running_stats:
@@ -47,7 +53,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input_dim(self, input):
         if input.ndim not in self._expected_dims:
@@ -76,8 +83,10 @@ class _BatchNorm(Module):
                             self.weight, self.bias, use_batch, factor, self.eps)
 
     def extra_repr(self):
-        return ("{num_features}, eps={eps}, momentum={momentum}, affine={affine}, "
-                "track_running_stats={track_running_stats}".format(**self.__dict__))
+        # PyTorch 2.13's format (it added ``bias``)
+        return ("%d, eps=%s, momentum=%s, affine=%s, bias=%s, track_running_stats=%s"
+                % (self.num_features, self.eps, self.momentum, self.affine, self.bias_enabled,
+                   self.track_running_stats))
 
 
 class BatchNorm1d(_BatchNorm):

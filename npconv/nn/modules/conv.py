@@ -20,7 +20,7 @@ def _pair(v):
 
 class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
-                 transposed, output_padding, groups, bias, padding_mode, dtype):
+                 transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
         if groups <= 0:
             raise ValueError("groups must be a positive integer")
@@ -51,6 +51,8 @@ class _ConvNd(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         # PyTorch's default: kaiming_uniform_(a=sqrt(5)), bias U(-1/sqrt(fan_in), ...), with
@@ -66,7 +68,7 @@ class _ConvNd(Module):
         s = "%d, %d, kernel_size=%s, stride=%s" % (self.in_channels, self.out_channels,
                                                    self.kernel_size, self.stride)
         if self.padding != (0, 0):
-            s += ", padding=%s" % (self.padding if isinstance(self.padding, tuple)
+            s += ", padding=%s" % ((self.padding,) if isinstance(self.padding, tuple)
                                    else repr(self.padding))
         if self.dilation != (1, 1):
             s += ", dilation=%s" % (self.dilation,)
@@ -84,9 +86,10 @@ class Conv2d(_ConvNd):
     ``weight`` is (C_out, C_in / groups, kH, kW)."""
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
-                 dilation=1, groups=1, bias=True, padding_mode="zeros", dtype=None):
+                 dilation=1, groups=1, bias=True, padding_mode="zeros", device=None,
+                 dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         False, 0, groups, bias, padding_mode, dtype)
+                         False, 0, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
         return F.conv2d(input, self.weight, self.bias, self.stride, self.padding,
@@ -99,9 +102,9 @@ class ConvTranspose2d(_ConvNd):
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0,
                  output_padding=0, groups=1, bias=True, dilation=1, padding_mode="zeros",
-                 dtype=None):
+                 device=None, dtype=None):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         True, output_padding, groups, bias, padding_mode, dtype)
+                         True, output_padding, groups, bias, padding_mode, device, dtype)
 
     def forward(self, input):
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,

@@ -25,7 +25,7 @@ class Linear(Module):
     initialised as PyTorch: kaiming_uniform_(a=sqrt(5)) weight, bias U(-1/sqrt(in),
     1/sqrt(in))."""
 
-    def __init__(self, in_features, out_features, bias=True, dtype=None):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
@@ -36,6 +36,8 @@ class Linear(Module):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+        if device is not None:
+            self.to(device)
 
     def reset_parameters(self):
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
