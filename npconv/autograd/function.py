@@ -112,11 +112,14 @@ _ndarray = numpy.ndarray
 _weakref = weakref.ref
 
 
-def _check_same_device(raw, name):
-    # only reached when an input Tensor holds non-NumPy data: the all-NumPy case pays one
-    # ``type(...) is`` test per Tensor argument
+def _device_clash(args, name, err):
+    """``forward`` raised: when its Tensors live on different devices, replace the backend's
+    error by one naming both devices. Only the failure path pays for the check."""
     from ..backend import check_same_device
-    check_same_device(raw, name)
+    try:
+        check_same_device(args, name)
+    except RuntimeError as clash:
+        raise clash from err
 
 
 class Function:
@@ -149,12 +152,9 @@ class Function:
         raw = []
         needs = []
         record = False
-        foreign = False
         for a in args:
             if isinstance(a, T):
                 raw.append(a.data)
-                if type(a.data) is not _ndarray:
-                    foreign = True               # device data: check devices below
                 if a.requires_grad:
                     needs.append(True)
                     record = True
@@ -165,10 +165,12 @@ class Function:
                 needs.append(False)
         if record and not _grad_state.enabled:
             record = False
-        if foreign:
-            _check_same_device(raw, cls.__name__)
         ctx = FunctionCtx(cls, tuple(needs))
-        out = cls.forward(ctx, *raw, **kwargs)
+        try:
+            out = cls.forward(ctx, *raw, **kwargs)
+        except Exception as e:
+            _device_clash(args, cls.__name__, e)   # tensors on two devices: say which
+            raise
         wrap = T._wrap
 
         if type(out) is not tuple:                   # the common case: one output
