@@ -289,17 +289,19 @@ _To = _LazyTo()
 
 
 def check_same_device(args, fn_name):
-    """Raise a clear error when the arrays/Tensors in ``args`` live on different devices.
-    ``Function.apply`` calls this only when it saw a non-NumPy array type, so the all-NumPy
-    case costs nothing."""
+    """Raise a clear error when the Tensors in ``args`` live on different devices (raw
+    device arrays count too; raw host arrays do not: they are indices and masks, which
+    CuPy copies to the device itself). ``Function.apply`` calls this when an op's forward
+    fails, so the success path costs nothing."""
     Tensor = _Tensor()
     first = None
     for a in args:
         if isinstance(a, Tensor):
             a = a.data
-        elif not hasattr(a, "dtype") or isinstance(a, numpy.generic):
-            continue
-        if isinstance(a, numpy.generic):
+            if isinstance(a, numpy.generic):
+                a = numpy.asarray(a)
+        elif (isinstance(a, (_ndarray, numpy.generic)) or not hasattr(a, "dtype")
+              or not hasattr(a, "shape")):
             continue
         d = device_of(a)
         if first is None:

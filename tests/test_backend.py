@@ -124,8 +124,12 @@ def test_move_to_missing_device_index_is_clear():
 
 def test_check_same_device_message():
     with pytest.raises(RuntimeError, match=r"cpu and standin:0.*in MyOp"):
-        B.check_same_device([numpy.ones(1), 3, None, dev([1.0])], "MyOp")
+        B.check_same_device([nc.ones(1), 3, None, dev([1.0])], "MyOp")
+    with pytest.raises(RuntimeError, match=r"standin:0 and standin:1"):
+        B.check_same_device([dev([1.0]), nc.ones(1).to("standin:1")], "MyOp")
     B.check_same_device([dev([1.0]), 2.0, numpy.float32(1), dev([2.0])], "MyOp")
+    # raw host arrays are indices/masks (CuPy moves them itself): not a device clash
+    B.check_same_device([nc.ones(2).to("standin"), numpy.array([0, 1]), (1, 2)], "MyOp")
 
 
 # ------------------------------------------------------------------------------ CUDA
