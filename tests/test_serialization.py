@@ -1,0 +1,153 @@
+"""npconv.save / npconv.load: bit-exact round trips, atomic writes, clear errors."""
+import collections
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import npconv as nc
+import npconv.nn as nn
+from npconv.serialization import CheckpointError
+
+
+def model():
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def test_state_dict_round_trip_bit_exact(tmp_path):
+    m = model()
+    m(nc.randn(5, 3))
+    path = tmp_path / "model.pt"
+    nc.save(m.state_dict(), path)
+    sd = nc.load(path)
+    assert isinstance(sd, collections.OrderedDict)
+    assert list(sd) == list(m.state_dict())
+    for k, v in m.state_dict().items():
+        assert isinstance(sd[k], nc.Tensor)
+        assert sd[k].dtype == v.dtype and sd[k].shape == v.shape
+        assert sd[k].numpy().tobytes() == v.numpy().tobytes(), k
+    m2 = model()
+    m2.load_state_dict(sd)
+    x = nc.randn(2, 3)
+    m.eval(), m2.eval()
+    assert m(x).detach().numpy().tobytes() == m2(x).detach().numpy().tobytes()
+
+
+def test_nested_structures_round_trip(tmp_path):
+    rng = np.random.default_rng(1)
+    obj = {
+        "epoch": 7, "big": 2 ** 70, "neg": -3, "lr": 0.1 + 0.2, "tiny": 5e-324,
+        "inf": float("inf"), "nan": float("nan"), "flag": True, "none": None, "name": "résumé",
+        "betas": (0.9, 0.999), "milestones": [1, 2, [3, {"x": 4}]],
+        "arrays": {"f32": rng.standard_normal((3, 2)).astype(np.float32),
+                   "f64": rng.standard_normal(4), "i64": np.arange(5), "u8": np.arange(3,
+                                                                                   dtype=np.uint8),
+                   "bool": np.array([True, False]), "empty": np.zeros((0, 3), np.float16),
+                   "scalar0d": np.array(3.5, np.float32), "f16": np.array([1e-4], np.float16),
+                   "noncontig": np.arange(12.0).reshape(3, 4)[:, ::2]},
+        "np_scalar": np.float32(1.25), "np_int": np.int64(9),
+        "state": {0: {"step": 3, "exp_avg": rng.standard_normal(3).astype(np.float32)}},
+        1.5: "float key", (1, "a"): "tuple key",
+        "tensor": nc.tensor([1.0, 2.0], requires_grad=True),
+        "param": nn.Parameter(nc.ones(2)),
+    }
+    nc.save(obj, tmp_path / "x.ckpt")
+    got = nc.load(tmp_path / "x.ckpt")
+    assert set(got) == set(obj)
+    for k in ("epoch", "big", "neg", "lr", "tiny", "inf", "flag", "none", "name", "betas",
+              "milestones", 1.5, (1, "a")):
+        assert got[k] == obj[k] and type(got[k]) is type(obj[k]), k
+    assert np.isnan(got["nan"])
+    for k, a in obj["arrays"].items():
+        b = got["arrays"][k]
+        assert isinstance(b, np.ndarray) and b.dtype == a.dtype and b.shape == a.shape, k
+        assert b.tobytes() == np.ascontiguousarray(a).tobytes(), k
+    assert type(got["np_scalar"]) is np.float32 and got["np_scalar"] == 1.25
+    assert type(got["np_int"]) is np.int64
+    assert list(got["state"]) == [0] and got["state"][0]["step"] == 3
+    assert isinstance(got["tensor"], nc.Tensor) and got["tensor"].requires_grad
+    assert isinstance(got["param"], nn.Parameter)
+
+
+def test_optimizer_state_round_trip(tmp_path):
+    m = model()
+    opt = nc.optim.Adam(m.parameters(), lr=1e-2, amsgrad=True)
+    for _ in range(2):
+        opt.zero_grad()
+        m(nc.randn(4, 3)).sum().backward()
+        opt.step()
+    sd = opt.state_dict()
+    nc.save(sd, tmp_path / "opt")
+    got = nc.load(tmp_path / "opt")
+    assert got["param_groups"] == sd["param_groups"]
+    for i, s in sd["state"].items():
+        for k, v in s.items():
+            if isinstance(v, np.ndarray):
+                assert got["state"][i][k].tobytes() == v.tobytes()
+            else:
+                assert got["state"][i][k] == v
+
+
+def test_atomic_write_leaves_no_temp_and_replaces(tmp_path):
+    path = tmp_path / "ck.npz"
+    nc.save({"a": 1}, path)
+    nc.save({"a": 2}, path)
+    assert nc.load(path) == {"a": 2}
+    assert os.listdir(tmp_path) == ["ck.npz"]          # no temporary files left behind
+    assert os.path.exists(str(path))                    # the exact name (no suffix added)
+    # a failing save (unsupported object) leaves the old checkpoint intact and no temp file
+    with pytest.raises(TypeError, match="cannot save"):
+        nc.save({"a": object()}, path)
+    assert nc.load(path) == {"a": 2} and os.listdir(tmp_path) == ["ck.npz"]
+
+
+def test_truncated_and_corrupt_files_raise_naming_the_file(tmp_path):
+    m = model()
+    path = tmp_path / "good.npz"
+    nc.save(m.state_dict(), path)
+    data = path.read_bytes()
+    for name, blob in [("trunc.npz", data[: len(data) // 2]), ("empty.npz", b""),
+                       ("garbage.npz", b"not a zip at all" * 10),
+                       ("flipped.npz", data[:100] + bytes([data[100] ^ 0xFF]) + data[101:])]:
+        bad = tmp_path / name
+        bad.write_bytes(blob)
+        with pytest.raises(CheckpointError) as e:
+            nc.load(bad)
+        assert name in str(e.value)
+    assert issubclass(CheckpointError, RuntimeError)
+    # an ordinary .npz without the structure entry is not a checkpoint
+    np.savez(tmp_path / "plain.npz", a=np.ones(2))
+    with pytest.raises(CheckpointError, match="plain.npz"):
+        nc.load(tmp_path / "plain.npz")
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        nc.load(tmp_path / "missing.npz")
+
+
+def test_load_never_unpickles(tmp_path):
+    # an object array (which would need pickle) inside an archive is refused
+    path = tmp_path / "evil.npz"
+    struct = json.dumps({"format": "npconv-checkpoint", "version": 1, "root": {"array": 0}})
+    np.savez(path, a0=np.array([object()], dtype=object),
+             __npconv__=np.frombuffer(struct.encode(), np.uint8))
+    with pytest.raises(CheckpointError, match="evil.npz"):
+        nc.load(path)
+    with pytest.raises(TypeError):
+        nc.save({"x": np.array([object()], dtype=object)}, tmp_path / "o.npz")
+
+
+def test_file_is_a_plain_npz(tmp_path):
+    nc.save({"w": np.ones(3, np.float32)}, tmp_path / "c")
+    with zipfile.ZipFile(tmp_path / "c") as z:
+        assert sorted(z.namelist()) == ["__npconv__.npy", "a0.npy"]
+    with np.load(tmp_path / "c", allow_pickle=False) as z:
+        assert z["a0"].tolist() == [1, 1, 1]
+
+
+def test_file_objects(tmp_path):
+    import io
+    buf = io.BytesIO()
+    nc.save({"k": [1, 2]}, buf)
+    buf.seek(0)
+    assert nc.load(buf) == {"k": [1, 2]}

@@ -1,0 +1,42 @@
+"""npconv.summary: layer table, output shapes, parameter counts."""
+import npconv as nc
+import npconv.nn as nn
+
+
+def test_summary_mlp():
+    m = nn.Sequential(nn.Flatten(), nn.Linear(12, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                      nn.Dropout(0.5), nn.Linear(8, 3))
+    m.train()
+    s = nc.summary(m, (3, 4))
+    assert [(r[0], r[1], r[2], r[3]) for r in s.rows] == [
+        ("0", "Flatten", (2, 12), 0), ("1", "Linear", (2, 8), 104),
+        ("2", "BatchNorm1d", (2, 8), 16), ("3", "ReLU", (2, 8), 0),
+        ("4", "Dropout", (2, 8), 0), ("5", "Linear", (2, 3), 27)]
+    assert s.total_params == 147 == sum(p.numel() for p in m.parameters())
+    assert s.trainable_params == 147
+    text = str(s)
+    assert "1 (Linear)" in text and "[2, 8]" in text and "Total params: 147" in text
+    assert repr(s) == text
+    # the model's modes are restored, running stats are untouched, hooks removed
+    assert m.training and m[2].num_batches_tracked.item() == 0
+    assert all(not mod._forward_hooks for mod in m.modules())
+
+
+def test_summary_nested_and_frozen():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
+            self.head = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.head(self.body(x))
+    net = Net()
+    net.body.requires_grad_(False)
+    net.eval()
+    s = nc.summary(net, (4,), batch_size=5)
+    assert [r[0] for r in s.rows] == ["body.0", "body.1", "head"]
+    assert s.rows[-1][2] == (5, 2)
+    assert s.total_params == 30 and s.trainable_params == 10 and s.non_trainable_params == 20
+    assert not net.training
+    assert "Non-trainable params: 20" in str(s)
