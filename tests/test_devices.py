@@ -536,8 +536,10 @@ def test_optimizer_state_follows_model_moved_after_creation(device):
     try:
         o.step()
     except (TypeError, RuntimeError) as e:
-        pytest.xfail("optimizer state made before Module.to(device) stays on the host "
-                     "(PyTorch moves it in load_state_dict only): %s" % str(e)[:120])
+        pytest.xfail("optim (not landed): state made before Module.to(device) stays on the "
+                     "host, and step() then fails with a backend error instead of moving the "
+                     "state to the parameter's device or naming both devices (PyTorch also "
+                     "errors here, with a clear message): %s" % str(e)[:100])
     for p in model.parameters():
         assert_on(p, device)
 
