@@ -34,7 +34,7 @@ class Linear(Function):
             gw = g2.T @ x2
         if nb:
             gb = g2.sum(axis=0)
-        return gx, gw, gb
+        return (gx, gw, gb) if len(ctx.needs_input_grad) == 3 else (gx, gw)
 
 
 def linear(input, weight, bias=None):
