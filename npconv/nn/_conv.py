@@ -15,31 +15,59 @@ conv_transpose2d is the same three products with the roles of forward and grad-x
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .im2col import _parallel, _workspace, col2im, conv_output_size, copy_into, im2col
+from .im2col import (_ORDER_LAYOUT, _parallel, _workspace, as_layout, col2im,
+                     conv_output_size, copy_into, im2col)
 
-__all__ = ["Conv2d", "ConvTranspose2d"]
+__all__ = ["Conv2d", "ConvTranspose2d", "column_order"]
 
-
-def _channel_major(xp, x, tag):
-    """x (N, C, H, W) as a C-contiguous (C, N, H, W) array (free when it already is one)."""
-    t = x.transpose(1, 0, 2, 3)
-    if t.flags.c_contiguous:
-        return t
-    return copy_into(_workspace.empty(xp, tag, t.shape, x.dtype), t)
+# None: choose per call; 'nhw' or 'hwn' forces a column order (tests, benchmarks)
+FORCE_ORDER = None
 
 
-def _to_nchw(xp, Y, b, shape, tag):
-    """Y (O, N*Ho*Wo) -> a fresh C-contiguous (N, O, Ho, Wo), adding bias b (O,) in the same
+def column_order(N, Ho, Wo):
+    """The column order of the GEMMs: 'nhw' (pixels of one image contiguous) or 'hwn' (the
+    batch innermost). The work around the GEMMs runs in contiguous stretches of Wo elements
+    for 'nhw' and of Wo*N (stride 1) or N for 'hwn'; NumPy's cost per stretch makes 'hwn'
+    the faster choice for small feature maps, 'nhw' for large ones (transposing the batch
+    innermost costs more there)."""
+    if FORCE_ORDER is not None:
+        return FORCE_ORDER
+    return "hwn" if Wo < 16 else "nhw"
+
+
+def _matrix(xp, x, order, tag):
+    """x (N, C, H, W) as a C-contiguous (C, M) matrix with columns in ``order`` (a free
+    reshape when x is already stored that way)."""
+    return as_layout(xp, x, _ORDER_LAYOUT[order], tag).reshape(x.shape[1], -1)
+
+
+def _image(m, shape, order):
+    """The inverse of ``_matrix``: a (C, M) matrix as the logical (N, C, H, W) view."""
+    N, C, H, W = shape
+    if order == "nhw":
+        return m.reshape(C, N, H, W).transpose(1, 0, 2, 3)
+    return m.reshape(C, H, W, N).transpose(3, 0, 1, 2)
+
+
+def _to_nchw(xp, Y, b, shape, order, tag):
+    """Y (O, M) -> a fresh C-contiguous (N, O, Ho, Wo), adding bias b (O,) in the same
     pass."""
     N, O, Ho, Wo = shape
     out = _workspace.empty(xp, tag, shape, Y.dtype)
-    dst = out.transpose(1, 0, 2, 3)
-    src = Y.reshape(O, N, Ho, Wo)
+    if order == "nhw":
+        dst = out.transpose(1, 0, 2, 3)
+        src = Y.reshape(O, N, Ho, Wo)
+        bb = b[:, None, None, None] if b is not None else None
+    else:
+        dst = out.transpose(1, 2, 3, 0)
+        src = Y.reshape(O, Ho, Wo, N)
+        bb = b[:, None, None, None] if b is not None else None
     if b is None:
-        return copy_into(dst, src).transpose(1, 0, 2, 3)
+        copy_into(dst, src)
+        return out
 
     def part(lo, hi):
-        xp.add(src[lo:hi], b[lo:hi, None, None, None], out=dst[lo:hi])
+        xp.add(src[lo:hi], bb[lo:hi], out=dst[lo:hi])
     _parallel(xp, O, Y.size, part)
     return out
 
@@ -65,29 +93,31 @@ class Conv2d(Function):
         Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
         K, M = Cg * kH * kW, N * Ho * Wo
         pointwise = (kH == 1 and kW == 1 and stride == (1, 1) and padding == (0, 0))
+        order = column_order(N, Ho, Wo)
         if pointwise:
-            col = _channel_major(xp, x, "col")       # 1x1: the input is already the matrix
+            col = _matrix(xp, x, order, "col")        # 1x1: the input is already the matrix
         else:
-            col = im2col(x, (kH, kW), stride, padding, dilation)
+            col = im2col(x, (kH, kW), stride, padding, dilation, order)
         colm = col.reshape(G, K, M)
         wm = w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
         _mm(xp, wm, colm, out=Y)
-        y = _to_nchw(xp, Y.reshape(O, M), b, (N, O, Ho, Wo), "convOut")
+        y = _to_nchw(xp, Y.reshape(O, M), b, (N, O, Ho, Wo), order, "convOut")
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         ctx.save_for_backward(colm if need_w else None, w if need_x else None)
-        ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo))
+        ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo),
+                    order)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         colm, w = ctx.saved_tensors
-        xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo) = ctx.geom
+        xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo), order = ctx.geom
         xp = get_array_module(gy)
         N, C = xshape[:2]
         O = gy.shape[1]
         M = N * Ho * Wo
-        gYm = _channel_major(xp, gy, "gY").reshape(G, O // G, M)
+        gYm = _matrix(xp, gy, order, "gY").reshape(G, O // G, M)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
         if need_b:
@@ -100,10 +130,10 @@ class Conv2d(Function):
             dcol = _workspace.empty(xp, "dcol", (G, K, M), gy.dtype)
             _mm(xp, wm.transpose(0, 2, 1), gYm, out=dcol)
             if pointwise:
-                dx = dcol.reshape(C, N, Ho, Wo).transpose(1, 0, 2, 3)
+                dx = _image(dcol.reshape(C, M), xshape, order)
             else:
-                dx = col2im(dcol.reshape(C, ksize[0], ksize[1], N, Ho, Wo), xshape, ksize,
-                            stride, padding, dilation)
+                dx = col2im(dcol.reshape(C * ksize[0] * ksize[1], M), xshape, ksize,
+                            stride, padding, dilation, order)
         return dx, dw, db
 
 
@@ -122,7 +152,7 @@ class ConvTranspose2d(Function):
         Ho = (H - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kH - 1) + output_padding[0] + 1
         Wo = (W - 1) * stride[1] - 2 * padding[1] + dilation[1] * (kW - 1) + output_padding[1] + 1
         M = N * H * W
-        xm = _channel_major(xp, x, "ctX").reshape(G, C // G, M)
+        xm = _matrix(xp, x, "nhw", "ctX").reshape(G, C // G, M)
         wm = w.reshape(G, C // G, Og * kH * kW)
         dcol = _workspace.empty(xp, "ctCol", (G, Og * kH * kW, M), x.dtype)
         _mm(xp, wm.transpose(0, 2, 1), xm, out=dcol)

@@ -115,7 +115,7 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
           _extra(W, kW, stride[1], padding[1], dilation[1], out_hw[1]))
     if padding != (0, 0) or ex != (0, 0):
         x = pad_into(xp, x, padding, fill=float("-inf"), tag="maxpad", extra=ex,
-                     channel_major=False)
+                     layout="nchw")
     y = xp.empty((x.shape[0], x.shape[1]) + tuple(out_hw), x.dtype)
     code = xp.zeros(y.shape, xp.int8 if kH * kW < 127 else xp.int32)
     for i in range(kH):
@@ -175,7 +175,7 @@ class AvgPool2d(Function):
         inv = 1 / div
         xpad = x
         if padding != (0, 0) or ex != (0, 0):
-            xpad = pad_into(xp, x, padding, fill=0, tag="avgpad", extra=ex, channel_major=False)
+            xpad = pad_into(xp, x, padding, fill=0, tag="avgpad", extra=ex, layout="nchw")
         y = xp.empty((N, C, Ho, Wo), x.dtype)
         for i in range(kH):
             for j in range(kW):

@@ -146,42 +146,69 @@ def _parallel(xp, n, size, fn):
         f.result()
 
 
-def copy_into(dst, src):
-    """``dst[...] = src`` (same shapes), split over the first axis between threads."""
+def copy_into(dst, src, part=None):
+    """``dst[...] = src`` (same shapes), split over the first axis between threads (or
+    ``part(lo, hi)`` doing the work for rows lo:hi of dst's first axis)."""
     xp = get_array_module(dst)
-
-    def part(lo, hi):
-        dst[lo:hi] = src[lo:hi]
+    if part is None:
+        def part(lo, hi):
+            dst[lo:hi] = src[lo:hi]
     _parallel(xp, dst.shape[0], dst.size, part)
     return dst
 
 
-def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), channel_major=True):
+# physical orders of a logical (N, C, H, W) array, as the permutation that makes it contiguous
+_LAYOUTS = {"nchw": (0, 1, 2, 3), "cnhw": (1, 0, 2, 3), "chwn": (1, 2, 3, 0)}
+# column orders of im2col and the layout of the image buffers they read and write
+_ORDER_LAYOUT = {"nhw": "cnhw", "hwn": "chwn"}
+
+
+def _inverse(perm):
+    inv = [0] * len(perm)
+    for i, p in enumerate(perm):
+        inv[p] = i
+    return tuple(inv)
+
+
+def as_layout(xp, x, layout, tag):
+    """``x`` (N, C, H, W) copied (unless it already is) into a buffer stored in ``layout``
+    ('nchw', 'cnhw' or 'chwn'); returns the contiguous buffer (physical shape)."""
+    t = x.transpose(_LAYOUTS[layout])
+    if t.flags.c_contiguous:
+        return t
+    return copy_into(_workspace.empty(xp, tag, t.shape, x.dtype), t)
+
+
+def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), layout="cnhw"):
     """x (N, C, H, W) padded by ``padding=(pH, pW)`` (plus ``extra`` rows/columns at the
     bottom/right) with ``fill``. Returns a view with the logical shape
-    (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored channel-major ``(C, N, Hp, Wp)``
-    (the order im2col reads it in). The border of a reused buffer is never written, so it
-    keeps its fill; only the interior is copied each call."""
+    (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored in ``layout`` (the order im2col
+    reads it in). The border of a reused buffer is never written, so it keeps its fill; only
+    the interior is copied each call."""
     N, C, H, W = x.shape
     pH, pW = padding
     Hp, Wp = H + 2 * pH + extra[0], W + 2 * pW + extra[1]
-    if channel_major:
-        buf = _workspace.empty(xp, (tag, pH, pW, H, W), (C, N, Hp, Wp), x.dtype, init=fill)
-        view = buf.transpose(1, 0, 2, 3)
-    else:
-        buf = _workspace.empty(xp, (tag, pH, pW, H, W), (N, C, Hp, Wp), x.dtype, init=fill)
-        view = buf
-    if channel_major:
-        copy_into(buf[:, :, pH:pH + H, pW:pW + W], x.transpose(1, 0, 2, 3))
-    else:
-        copy_into(buf[:, :, pH:pH + H, pW:pW + W], x)
+    perm = _LAYOUTS[layout]
+    full = (N, C, Hp, Wp)
+    buf = _workspace.empty(xp, (tag, layout, pH, pW, H, W), tuple(full[a] for a in perm),
+                           x.dtype, init=fill)
+    view = buf.transpose(_inverse(perm))
+    copy_into(buf, None, lambda lo, hi: _interior(view, x, perm, lo, hi, pH, pW, H, W))
     return view
 
 
-def windows(x, kernel_size, stride, dilation, out_hw):
-    """The (C, kH, kW, N, Ho, Wo) strided view of the windows of x (N, C, H, W) (already
-    padded). No copy: ``windows(...)[c, i, j, n, ho, wo] == x[n, c, ho*sH + i*dH, wo*sW + j*dW]``.
-    """
+def _interior(view, x, perm, lo, hi, pH, pW, H, W):
+    """Copy the interior for rows lo:hi of the buffer's first physical axis (N or C)."""
+    sl = [slice(None), slice(None), slice(pH, pH + H), slice(pW, pW + W)]
+    src = [slice(None)] * 4
+    sl[perm[0]] = src[perm[0]] = slice(lo, hi)
+    view[tuple(sl)] = x[tuple(src)]
+
+
+def windows(x, kernel_size, stride, dilation, out_hw, order="nhw"):
+    """The strided view of the windows of x (N, C, H, W) (already padded), no copy:
+    order 'nhw': shape (C, kH, kW, N, Ho, Wo), ``[c, i, j, n, ho, wo] ==
+    x[n, c, ho*sH + i*dH, wo*sW + j*dW]``; order 'hwn': shape (C, kH, kW, Ho, Wo, N)."""
     xp = get_array_module(x)
     kH, kW = kernel_size
     sH, sW = stride
@@ -189,44 +216,53 @@ def windows(x, kernel_size, stride, dilation, out_hw):
     Ho, Wo = out_hw
     N, C = x.shape[:2]
     bN, bC, bH, bW = x.strides
-    return xp.lib.stride_tricks.as_strided(
-        x, shape=(C, kH, kW, N, Ho, Wo),
-        strides=(bC, bH * dH, bW * dW, bN, bH * sH, bW * sW))
+    if order == "nhw":
+        shape = (C, kH, kW, N, Ho, Wo)
+        strides = (bC, bH * dH, bW * dW, bN, bH * sH, bW * sW)
+    else:
+        shape = (C, kH, kW, Ho, Wo, N)
+        strides = (bC, bH * dH, bW * dW, bH * sH, bW * sW, bN)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
-def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), out=None):
+def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order="nhw",
+           out=None):
     """Unfold the receptive fields of ``x`` into columns.
 
     x: (N, C, H, W) array (any strides). ``kernel_size``, ``stride``, ``padding``,
     ``dilation``: pairs (rows, columns); padding is with zeros.
-    Returns ``col`` of shape (C, kH, kW, N, Ho, Wo), C-contiguous, with
-    ``Ho = (H + 2pH - dH(kH-1) - 1) // sH + 1`` (likewise Wo) and
-    ``col[c, i, j, n, ho, wo] = xpad[n, c, ho*sH + i*dH, wo*sW + j*dW]``;
-    ``col.reshape(C*kH*kW, N*Ho*Wo)`` is the GEMM operand (rows ordered like
-    ``weight.reshape(O, C*kH*kW)``). ``out`` may give the destination array.
+    Returns ``col``, C-contiguous, with ``Ho = (H + 2pH - dH(kH-1) - 1) // sH + 1`` (likewise
+    Wo): for ``order='nhw'`` of shape (C, kH, kW, N, Ho, Wo) and
+    ``col[c, i, j, n, ho, wo] = xpad[n, c, ho*sH + i*dH, wo*sW + j*dW]``; for ``order='hwn'``
+    of shape (C, kH, kW, Ho, Wo, N) (the batch innermost: long contiguous runs when the
+    feature maps are small). ``col.reshape(C*kH*kW, -1)`` is the GEMM operand (rows ordered
+    like ``weight.reshape(O, C*kH*kW)``). ``out`` may give the destination array.
     """
     xp = get_array_module(x)
     N, C, H, W = x.shape
     kH, kW = kernel_size
     Ho = conv_output_size(H, kH, stride[0], padding[0], dilation[0])
     Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
-    if padding[0] or padding[1]:
-        x = pad_into(xp, x, padding)
-    v = windows(x, kernel_size, stride, dilation, (Ho, Wo))
+    layout = _ORDER_LAYOUT[order]
+    if padding[0] or padding[1] or (layout == "chwn" and not
+                                    x.transpose(1, 2, 3, 0).flags.c_contiguous):
+        x = pad_into(xp, x, padding, layout=layout)
+    v = windows(x, kernel_size, stride, dilation, (Ho, Wo), order)
     if out is None:
         out = _workspace.empty(xp, "col", v.shape, x.dtype)
     return copy_into(out, v)
 
 
-def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1)):
+def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1),
+           order="nhw"):
     """Fold columns back into an image, summing overlaps: the adjoint of ``im2col``.
 
-    col: (C, kH, kW, N, Ho, Wo) (or anything reshapeable to it, e.g. the (C*kH*kW, N*Ho*Wo)
-    GEMM result); x_shape: (N, C, H, W), the shape of the image ``im2col`` was taken from.
-    ``Ho, Wo`` are read from ``col``. Returns dx (N, C, H, W) with
-    ``dx[n, c, h, w] = sum of col[c, i, j, n, ho, wo] over h = ho*sH + i*dH - pH,
-    w = wo*sW + j*dW - pW``; the array is stored channel-major (a transposed view of a
-    (C, N, H, W) buffer when the padding is 0, a slice of the padded buffer otherwise).
+    col: (C, kH, kW, N, Ho, Wo) for ``order='nhw'``, (C, kH, kW, Ho, Wo, N) for 'hwn' (or
+    anything reshapeable to it, e.g. the (C*kH*kW, M) GEMM result); x_shape: (N, C, H, W),
+    the shape of the image ``im2col`` was taken from (``Ho, Wo`` are read from a 6-D ``col``).
+    Returns dx (N, C, H, W) with ``dx[n, c, h, w]`` = the sum of the column entries of
+    (c, i, j, n, ho, wo) over h = ho*sH + i*dH - pH, w = wo*sW + j*dW - pW; dx is a view of a
+    buffer stored (C, N, H, W) ('nhw') or (C, H, W, N) ('hwn').
     """
     xp = get_array_module(col)
     N, C, H, W = x_shape
@@ -234,33 +270,46 @@ def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1
     sH, sW = stride
     pH, pW = padding
     dH, dW = dilation
+    hwn = order == "hwn"
     if col.ndim != 6:
         Ho = conv_output_size(H, kH, sH, pH, dH)
         Wo = conv_output_size(W, kW, sW, pW, dW)
-        col = col.reshape(C, kH, kW, N, Ho, Wo)
-    Ho, Wo = col.shape[4], col.shape[5]
+        col = col.reshape((C, kH, kW, Ho, Wo, N) if hwn else (C, kH, kW, N, Ho, Wo))
+    Ho, Wo = (col.shape[3], col.shape[4]) if hwn else (col.shape[4], col.shape[5])
     # rows/cols beyond the last window (possible with output_padding) get no gradient
     Hb = max(H + 2 * pH, (Ho - 1) * sH + (kH - 1) * dH + 1)
     Wb = max(W + 2 * pW, (Wo - 1) * sW + (kW - 1) * dW + 1)
-    buf = _workspace.empty(xp, "col2im", (C, N, Hb, Wb), col.dtype)
+    if hwn:
+        buf = _workspace.empty(xp, "col2im", (C, Hb, Wb, N), col.dtype)
+        img = buf.transpose(3, 0, 1, 2)
+    else:
+        buf = _workspace.empty(xp, "col2im", (C, N, Hb, Wb), col.dtype)
+        img = buf.transpose(1, 0, 2, 3)
+    # img: the logical (N, C, Hb, Wb) view; slabs: the (N, C, Ho, Wo) view of one offset
+    if hwn:
+        def slab(c, i, j):
+            return c[:, i, j].transpose(3, 0, 1, 2)
+    else:
+        def slab(c, i, j):
+            return c[:, i, j].transpose(1, 0, 2, 3)
 
     def part(lo, hi):
-        b = buf[lo:hi]
+        b = img[:, lo:hi]
         c = col[lo:hi]
         if sH == 1 and sW == 1:
             # the first offset assigns its slab; only the strips it misses are zeroed
-            b[:, :, :Ho, :Wo] = c[:, 0, 0]
+            b[:, :, :Ho, :Wo] = slab(c, 0, 0)
             b[:, :, Ho:] = 0
             b[:, :, :Ho, Wo:] = 0
-            first = False
+            skip_first = True
         else:
             b[...] = 0
-            first = True
+            skip_first = False
         for i in range(kH):
             for j in range(kW):
-                if not first and i == 0 and j == 0:
+                if skip_first and i == 0 and j == 0:
                     continue
                 b[:, :, i * dH:i * dH + (Ho - 1) * sH + 1:sH,
-                  j * dW:j * dW + (Wo - 1) * sW + 1:sW] += c[:, i, j]
+                  j * dW:j * dW + (Wo - 1) * sW + 1:sW] += slab(c, i, j)
     _parallel(xp, C, col.size, part)
-    return buf[:, :, pH:pH + H, pW:pW + W].transpose(1, 0, 2, 3)
+    return img[:, :, pH:pH + H, pW:pW + W]
