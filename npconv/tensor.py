@@ -255,7 +255,7 @@ class Tensor:
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _backend.get_array_module(self.data).ones_like(self.data)
+            g = _backend.get_array_module(self.data).ones(self.data.shape, self.data.dtype)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient)
             if tuple(g.shape) != self.shape:

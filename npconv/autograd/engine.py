@@ -108,7 +108,8 @@ def backward(tensors, grads, retain_graph=False):
                                    "gradients (expected %d, got %d): one per forward input"
                                    % (fn.__name__, len(edges), len(gin)))
         if not retain_graph:
-            node._release()
+            node._saved = node._saved_versions = None
+            node._freed = True
         for edge, g in zip(edges, gin):
             if edge is None or g is None:
                 continue
@@ -121,7 +122,7 @@ def backward(tensors, grads, retain_graph=False):
                     raise RuntimeError(
                         "Function %sBackward returned an invalid gradient: got shape %s, "
                         "expected %s" % (fn.__name__, tuple(g.shape), tuple(shape)))
-            if g.dtype != dtype:
+            if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             if anomaly.enabled:
                 from .anomaly import _check_finite

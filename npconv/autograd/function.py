@@ -35,22 +35,22 @@ class FunctionCtx:
     ``needs_input_grad`` (one bool per forward argument) and any attribute it sets itself.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_fn", "_saved", "_saved_versions", "_edges",
-                 "_generation", "_outputs", "_n_outputs", "_freed", "_trace", "_retain",
-                 "needs_input_grad")
+    # Hot attributes are slots; the rest are class-level defaults, written to the instance
+    # dict only when a node needs them (keeps apply cheap: it sets two attributes).
+    __slots__ = ("__dict__", "__weakref__", "_fn", "needs_input_grad")
+    _saved = None
+    _saved_versions = None
+    _freed = False
+    _trace = None
+    _retain = None
+    _edges = ()
+    _generation = 0
+    _n_outputs = 1
+    _outputs = ()
 
     def __init__(self, fn, needs_input_grad):
         self._fn = fn
         self.needs_input_grad = needs_input_grad
-        self._saved = None
-        self._saved_versions = None
-        self._freed = False
-        self._trace = None
-        self._retain = None
-        self._edges = ()
-        self._generation = 0
-        self._n_outputs = 1
-        self._outputs = ()
 
     # -- what a Function's forward/backward use -------------------------------------------
     def save_for_backward(self, *arrays):
@@ -108,6 +108,7 @@ class FunctionCtx:
 
 _Tensor = None          # set by npconv.tensor (the Tensor layer imports this module)
 _generic = numpy.generic
+_asarray = numpy.asarray
 _ndarray = numpy.ndarray
 _weakref = weakref.ref
 
@@ -148,24 +149,23 @@ class Function:
     def apply(cls, *args, **kwargs):
         """Run ``forward`` on the arrays inside the Tensor arguments and wrap the result in
         Tensors; when any input requires grad (and recording is on), record the graph."""
+        # This is the hot path of every op: keep it free of needless work.
         T = _Tensor
         raw = []
-        needs = []
         record = False
         for a in args:
             if isinstance(a, T):
                 raw.append(a.data)
                 if a.requires_grad:
-                    needs.append(True)
                     record = True
-                else:
-                    needs.append(False)
             else:
                 raw.append(a)
-                needs.append(False)
-        if record and not _grad_state.enabled:
+        if record and _grad_state.enabled:
+            needs = tuple([isinstance(a, T) and a.requires_grad for a in args])
+        else:
             record = False
-        ctx = FunctionCtx(cls, tuple(needs))
+            needs = _no_needs(len(args))
+        ctx = FunctionCtx(cls, needs)
         try:
             out = cls.forward(ctx, *raw, **kwargs)
         except Exception as e:
@@ -175,21 +175,18 @@ class Function:
 
         if type(out) is not tuple:                   # the common case: one output
             if isinstance(out, _generic):            # NumPy reductions return scalars
-                out = numpy.asarray(out)
+                out = _asarray(out)
             if not record or out.dtype.kind not in "fc":
                 t = wrap(out)
                 if cls._is_view and isinstance(args[0], T):
                     t._version = args[0]._version
-                if record:
-                    ctx._release()
                 return t
-            outs = (out,)
             multi = False
         else:
-            outs = tuple(numpy.asarray(o) if isinstance(o, _generic) else o for o in out)
+            out = tuple([_asarray(o) if isinstance(o, _generic) else o for o in out])
             multi = True
             if not record:
-                tensors = tuple(wrap(o) for o in outs)
+                tensors = tuple([wrap(o) for o in out])
                 if cls._is_view and isinstance(args[0], T):
                     for t in tensors:
                         t._version = args[0]._version
@@ -198,26 +195,33 @@ class Function:
         edges = []
         gen = 0
         for a, need in zip(args, needs):
-            if not need:
-                edges.append(None)
-                continue
-            node = a.grad_fn
-            d = a.data
-            if node is None:           # a leaf: gradients accumulate into it
-                edges.append((a, None, d.shape, d.dtype))
+            if need:
+                node = a.grad_fn
+                d = a.data
+                if node is None:           # a leaf: gradients accumulate into it
+                    edges.append((a, None, d.shape, d.dtype))
+                else:
+                    edges.append((node, a._output_nr, d.shape, d.dtype))
+                    if node._generation >= gen:
+                        gen = node._generation + 1
             else:
-                edges.append((node, a._output_nr, d.shape, d.dtype))
-                if node._generation >= gen:
-                    gen = node._generation + 1
+                edges.append(None)
         ctx._edges = tuple(edges)
         ctx._generation = gen
         saved = ctx._saved
         if saved:
             # guard the saved arrays that belong to input tensors by their version counters
-            ids = {id(s) for s in saved}
-            ctx._saved_versions = [(a, a._version[0]) for a in args
-                                   if isinstance(a, T) and id(a.data) in ids]
-        if _anomaly.enabled:
+            versions = []
+            for a in args:
+                if isinstance(a, T):
+                    d = a.data
+                    for s in saved:
+                        if s is d:
+                            versions.append((a, a._version[0]))
+                            break
+            ctx._saved_versions = versions
+        anomaly = _anomaly.enabled
+        if anomaly:
             _anomaly.record(ctx)
         view_version = args[0]._version if (cls._is_view and isinstance(args[0], T)) else None
 
@@ -226,16 +230,19 @@ class Function:
             t.grad_fn = ctx
             if view_version is not None:
                 t._version = view_version
-            if saved and any(s is out for s in saved):
-                ctx._saved_versions.append((_weakref(t), t._version[0]))
-            if _anomaly.enabled:
-                _anomaly.check_forward(ctx, outs)
+            if saved:
+                for s in saved:
+                    if s is out:        # a saved output is guarded too (weakly)
+                        versions.append((_weakref(t), t._version[0]))
+                        break
+            if anomaly:
+                _anomaly.check_forward(ctx, (out,))
             return t
 
-        ctx._n_outputs = len(outs)
+        ctx._n_outputs = len(out)
         tensors = []
         nondiff = ctx.__dict__.get("_non_differentiable", ())
-        for i, o in enumerate(outs):
+        for i, o in enumerate(out):
             if o.dtype.kind not in "fc" or id(o) in nondiff:
                 tensors.append(wrap(o))   # indices, masks: no gradient flows
                 continue
@@ -245,16 +252,25 @@ class Function:
             if view_version is not None:
                 t._version = view_version
             tensors.append(t)
-        ctx._outputs = tuple(_weakref(t) for t in tensors)
+        ctx._outputs = tuple([_weakref(t) for t in tensors])
         if saved:
-            # saved outputs are guarded too (weakly: a dead output cannot be modified)
             out_ids = {id(s) for s in saved}
             for t, ref in zip(tensors, ctx._outputs):
                 if id(t.data) in out_ids:
-                    ctx._saved_versions.append((ref, t._version[0]))
-        if _anomaly.enabled:
-            _anomaly.check_forward(ctx, outs)
+                    versions.append((ref, t._version[0]))
+        if anomaly:
+            _anomaly.check_forward(ctx, out)
         return tuple(tensors)
+
+
+_NO_NEEDS = [()]
+
+
+def _no_needs(n):
+    """``(False,) * n``, cached."""
+    while len(_NO_NEEDS) <= n:
+        _NO_NEEDS.append((False,) * len(_NO_NEEDS))
+    return _NO_NEEDS[n]
 
 
 class _Anomaly:
