@@ -1,0 +1,102 @@
+"""im2col / col2im: the documented layout, adjointness, threads and buffer reuse."""
+import sys
+
+import numpy as np
+import pytest
+
+from npconv.nn import im2col as I
+
+
+def loop_im2col(x, k, s, p, d):
+    N, C, H, W = x.shape
+    Ho = (H + 2 * p[0] - d[0] * (k[0] - 1) - 1) // s[0] + 1
+    Wo = (W + 2 * p[1] - d[1] * (k[1] - 1) - 1) // s[1] + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[0]), (p[1], p[1])))
+    col = np.zeros((C, k[0], k[1], N, Ho, Wo), x.dtype)
+    for c in range(C):
+        for i in range(k[0]):
+            for j in range(k[1]):
+                for n in range(N):
+                    for ho in range(Ho):
+                        for wo in range(Wo):
+                            col[c, i, j, n, ho, wo] = xp[n, c, ho * s[0] + i * d[0],
+                                                         wo * s[1] + j * d[1]]
+    return col
+
+
+CASES = [((2, 3, 5, 6), (3, 3), (1, 1), (1, 1), (1, 1)),
+         ((1, 2, 7, 7), (2, 3), (2, 1), (0, 1), (1, 2)),
+         ((3, 1, 6, 5), (1, 1), (1, 1), (0, 0), (1, 1)),
+         ((2, 2, 9, 8), (3, 2), (3, 2), (2, 1), (2, 1))]
+
+
+@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("order", ["nhw", "hwn"])
+def test_im2col_layout_and_col2im_adjoint(case, order):
+    shape, k, s, p, d = case
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    ref = loop_im2col(x, k, s, p, d)
+    col = I.im2col(x, k, s, p, d, order=order)
+    assert col.flags.c_contiguous
+    if order == "hwn":
+        col = col.transpose(0, 1, 2, 5, 3, 4)
+    np.testing.assert_array_equal(col, ref)
+    # col2im is the adjoint: <im2col(x), c> == <x, col2im(c)>
+    c = rng.standard_normal(ref.shape)
+    cc = c if order == "nhw" else np.ascontiguousarray(c.transpose(0, 1, 2, 4, 5, 3))
+    back = I.col2im(cc, shape, k, s, p, d, order=order)
+    assert back.shape == shape
+    np.testing.assert_allclose((ref * c).sum(), (x * back).sum(), rtol=1e-12)
+    # the 2-D GEMM form is accepted too
+    back2 = I.col2im(cc.reshape(ref.shape[0] * k[0] * k[1], -1), shape, k, s, p, d, order=order)
+    np.testing.assert_array_equal(back, back2)
+
+
+def test_threaded_paths_equal_serial(monkeypatch):
+    """Big arrays are split over threads; the result is the same as one thread's."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((8, 16, 40, 40)).astype(np.float32)
+    monkeypatch.setattr(I, "_PAR_MIN", 1)
+    monkeypatch.setattr(I, "_NTHREADS", 3)
+    a = I.im2col(x, (3, 3), (1, 1), (1, 1)).copy()
+    ca = I.col2im(a, x.shape, (3, 3), (1, 1), (1, 1)).copy()
+    monkeypatch.setattr(I, "_NTHREADS", 1)
+    b = I.im2col(x, (3, 3), (1, 1), (1, 1))
+    cb = I.col2im(b, x.shape, (3, 3), (1, 1), (1, 1))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ca, cb)
+
+
+def test_workspace_reuses_only_free_arrays():
+    ws = I._Workspace()
+    a = ws.empty(np, "t", (512, 512), np.float32)
+    b = ws.empty(np, "t", (512, 512), np.float32)
+    assert a is not b                    # a is still referenced
+    view = a[1:]
+    del a
+    c = ws.empty(np, "t", (512, 512), np.float32)
+    assert c is not view.base            # a view keeps its base alive
+    del view, c
+    d = ws.empty(np, "t", (512, 512), np.float32)
+    e = ws.empty(np, "t", (512, 512), np.float32)
+    assert d is not e
+    ws.clear()
+    small = ws.empty(np, "t", (4,), np.float32)   # small arrays are never pooled
+    assert sys.getrefcount(small) == 2
+
+
+def test_workspace_can_be_disabled():
+    I.set_workspace_enabled(False)
+    try:
+        x = np.ones((4, 8, 32, 32), np.float32)
+        col = I.im2col(x, (3, 3), (1, 1), (1, 1))
+        assert col.shape == (8, 3, 3, 4, 32, 32)
+    finally:
+        I.set_workspace_enabled(True)
+
+
+def test_conv_output_size():
+    assert I.conv_output_size(28, 3, 1, 1) == 28
+    assert I.conv_output_size(28, 5, 2, 2) == 14
+    assert I.conv_output_size(7, 3, 2, 0, 2) == 2

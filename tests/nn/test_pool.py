@@ -1,0 +1,176 @@
+"""Pooling: gradcheck grid, loop-reference equality, the 2x2 fast path, ties, errors."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import npconv as nc
+import npconv.nn.functional as F
+from npconv.nn import reference as R
+
+
+def T(a, grad=False):
+    return nc.tensor(a, requires_grad=grad)
+
+
+def distinct(rng, shape):
+    """Values with no ties and gaps >> the gradcheck step (max-pool is then differentiable)."""
+    return rng.permutation(int(np.prod(shape))).reshape(shape) * 0.1 + rng.uniform(
+        -0.01, 0.01, shape)
+
+
+# (N, C, H, W, kernel, stride, padding, dilation, ceil_mode)
+MAX_GRID = [
+    (2, 2, 6, 6, 2, None, 0, 1, False),     # non-overlapping 2x2 (fast path)
+    (1, 2, 7, 5, 2, None, 0, 1, False),     # odd sizes: last row/column dropped
+    (1, 2, 7, 5, 2, None, 0, 1, True),      # odd sizes, ceil mode: partial windows
+    (1, 1, 7, 7, 3, 2, 1, 1, False),        # overlapping, padded
+    (1, 2, 7, 7, 3, 2, 1, 1, True),
+    (2, 1, 8, 7, 3, 1, 0, 2, False),        # dilation 2
+    (1, 2, 9, 9, (3, 2), (2, 3), (1, 1), 1, True),   # non-square
+    (1, 1, 6, 6, 5, 3, 2, 1, False),        # kernel 5
+    (1, 1, 5, 5, 1, 1, 0, 1, False),        # kernel 1
+    (1, 2, 6, 6, 2, 1, 1, 1, False),        # overlapping 2x2 with padding
+]
+
+
+@pytest.mark.parametrize("cfg", MAX_GRID, ids=[str(i) for i in range(len(MAX_GRID))])
+def test_max_pool2d_gradcheck_and_reference(cfg, rng):
+    N, C, H, W, k, s, p, d, ceil = cfg
+    x = distinct(rng, (N, C, H, W))
+    y, idx = F.max_pool2d(T(x), k, s, p, d, ceil, return_indices=True)
+    ry, ridx = R.max_pool2d(x, k, s, p, d, ceil)
+    np.testing.assert_array_equal(y.data, ry)
+    np.testing.assert_array_equal(idx.data, ridx)
+    assert idx.dtype == np.int64
+    np.testing.assert_array_equal(F.max_pool2d(T(x), k, s, p, d, ceil).data, ry)
+    assert nc.gradcheck(lambda x: F.max_pool2d(x, k, s, p, d, ceil), (T(x, True),))
+
+
+AVG_GRID = [
+    # N, C, H, W, kernel, stride, padding, ceil_mode, count_include_pad
+    (2, 2, 6, 6, 2, None, 0, False, True),
+    (1, 2, 7, 5, 2, None, 0, True, True),
+    (1, 2, 7, 7, 3, 2, 1, False, True),
+    (1, 2, 7, 7, 3, 2, 1, False, False),
+    (1, 1, 8, 7, 3, 2, 1, True, True),
+    (1, 1, 8, 7, 3, 2, 1, True, False),
+    (1, 2, 9, 8, (3, 2), (2, 3), (1, 0), True, False),
+    (1, 1, 6, 6, 5, 3, 2, False, True),
+]
+
+
+@pytest.mark.parametrize("cfg", AVG_GRID, ids=[str(i) for i in range(len(AVG_GRID))])
+def test_avg_pool2d_gradcheck_and_reference(cfg, rng):
+    N, C, H, W, k, s, p, ceil, cip = cfg
+    x = rng.standard_normal((N, C, H, W))
+    y = F.avg_pool2d(T(x), k, s, p, ceil, cip).data
+    np.testing.assert_allclose(y, R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-12, atol=1e-12)
+    assert nc.gradcheck(lambda x: F.avg_pool2d(x, k, s, p, ceil, cip), (T(x, True),))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_pools_match_reference_random(data):
+    k = (data.draw(st.integers(1, 4)), data.draw(st.integers(1, 4)))
+    s = (data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3)))
+    p = (data.draw(st.integers(0, k[0] // 2)), data.draw(st.integers(0, k[1] // 2)))
+    d = (data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2)))
+    ceil = data.draw(st.booleans())
+    H = data.draw(st.integers(max(1, d[0] * (k[0] - 1) + 1 - 2 * p[0]), 9))
+    W = data.draw(st.integers(max(1, d[1] * (k[1] - 1) + 1 - 2 * p[1]), 9))
+    rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
+    # small integers: many ties, which must resolve to the first maximum
+    x = rng.integers(-3, 4, (2, 2, H, W)).astype(np.float32)
+    y, idx = F.max_pool2d(T(x), k, s, p, d, ceil, return_indices=True)
+    ry, ridx = R.max_pool2d(x, k, s, p, d, ceil)
+    np.testing.assert_array_equal(y.data, ry)
+    np.testing.assert_array_equal(idx.data, ridx)
+    np.testing.assert_array_equal(F.max_pool2d(T(x), k, s, p, d, ceil).data, ry)
+    cip = data.draw(st.booleans())
+    ya = F.avg_pool2d(T(x), k, s, p, ceil, cip).data
+    assert ya.dtype == np.float32
+    np.testing.assert_allclose(ya, R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 7, 9), (1, 1, 2, 2)])
+def test_2x2_fast_path_identical_to_general_path(shape, rng):
+    """The reshape-free 2x2 path (no indices) and the general path (used when indices are
+    requested) give identical outputs and gradients, ties included."""
+    x = rng.integers(-2, 3, shape).astype(np.float32)
+    gy = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(
+        np.float32)
+    xa, xb = T(x, True), T(x, True)
+    ya = F.max_pool2d(xa, 2)
+    yb, _ = F.max_pool2d(xb, 2, return_indices=True)
+    ya.backward(T(gy))
+    yb.backward(T(gy))
+    np.testing.assert_array_equal(ya.data, yb.data)
+    np.testing.assert_array_equal(xa.grad.data, xb.grad.data)
+
+
+def test_max_pool_ties_send_gradient_to_first_maximum():
+    x = T(np.ones((1, 1, 4, 4), np.float32), True)
+    F.max_pool2d(x, 2).sum().backward()
+    expect = np.zeros((4, 4), np.float32)
+    expect[::2, ::2] = 1
+    np.testing.assert_array_equal(x.grad.data[0, 0], expect)
+    x = T(np.ones((1, 1, 4, 4), np.float32), True)
+    y, idx = F.max_pool2d(x, 3, 1, return_indices=True)
+    y.sum().backward()
+    np.testing.assert_array_equal(idx.data[0, 0], [[0, 1], [4, 5]])
+    np.testing.assert_array_equal(x.grad.data[0, 0], [[1, 1, 0, 0], [1, 1, 0, 0],
+                                                     [0, 0, 0, 0], [0, 0, 0, 0]])
+
+
+def test_float32_preserved(rng):
+    x = T(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), True)
+    outs = [F.max_pool2d(x, 2), F.max_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1),
+            F.adaptive_avg_pool2d(x, 1), F.adaptive_avg_pool2d(x, (2, 3)), F.global_avg_pool2d(x)]
+    for y in outs:
+        assert y.dtype == np.float32
+        x.grad = None
+        y.sum().backward()
+        assert x.grad.dtype == np.float32
+
+
+def test_adaptive_and_global_avg_pool(rng):
+    x = rng.standard_normal((2, 3, 6, 4))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(T(x), 1).data,
+                               x.mean(axis=(2, 3), keepdims=True))
+    np.testing.assert_allclose(F.global_avg_pool2d(T(x)).data, x.mean(axis=(2, 3), keepdims=True))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(T(x), (3, 2)).data,
+                               x.reshape(2, 3, 3, 2, 2, 2).mean(axis=(3, 5)))
+    np.testing.assert_allclose(F.adaptive_avg_pool2d(T(x), (None, 2)).data,
+                               x.reshape(2, 3, 6, 2, 2).mean(axis=4))
+    assert F.global_avg_pool2d(T(x)).data.flags.c_contiguous
+    for fn in (lambda t: F.adaptive_avg_pool2d(t, 1), lambda t: F.adaptive_avg_pool2d(t, (2, 2)),
+               F.global_avg_pool2d):
+        assert nc.gradcheck(fn, (T(x, True),))
+    with pytest.raises(ValueError, match=r"output size \(4, 4\) must divide the input size"):
+        F.adaptive_avg_pool2d(T(x), 4)
+
+
+def test_pool_errors(rng):
+    x = T(np.zeros((2, 3, 6, 6), np.float32))
+    with pytest.raises(ValueError, match="4-D input"):
+        F.max_pool2d(T(np.zeros((3, 6, 6), np.float32)), 2)
+    with pytest.raises(ValueError, match="4-D input"):
+        F.avg_pool2d(T(np.zeros((6, 6), np.float32)), 2)
+    with pytest.raises(ValueError, match="4-D input"):
+        F.global_avg_pool2d(T(np.zeros((6, 6), np.float32)))
+    with pytest.raises(ValueError, match="pad should be at most half of the kernel size"):
+        F.max_pool2d(x, 2, padding=2)
+    with pytest.raises(ValueError, match="pad should be at most half of the kernel size"):
+        F.avg_pool2d(x, 3, padding=2)
+    with pytest.raises(ValueError, match="Kernel size can't be greater"):
+        F.max_pool2d(x, 7)
+    with pytest.raises(ValueError, match="Kernel size can't be greater"):
+        F.max_pool2d(x, 3, dilation=3)
+    with pytest.raises(ValueError, match="stride must be >= 1"):
+        F.max_pool2d(x, 2, stride=0)
+    with pytest.raises(ValueError, match="kernel_size must be >= 1"):
+        F.avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        F.max_pool2d(x, 2, padding=-1)
+    with pytest.raises(ValueError, match="output_size must be >= 1"):
+        F.adaptive_avg_pool2d(x, 0)
