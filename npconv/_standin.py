@@ -633,7 +633,9 @@ def _to_host(a):
 
 
 BACKEND = _backend.Backend(NAME, xp, StandinArray, from_host=_from_host, to_host=_to_host,
-                           device_of=lambda a: a._dev, device_count=DEVICE_COUNT)
+                           device_of=lambda a: a._dev, device_count=DEVICE_COUNT,
+                           get_device=lambda: _current[0],
+                           set_device=lambda index: _Device(index).use())
 
 
 def install():

@@ -14,7 +14,7 @@ import numpy
 
 __all__ = ["get_array_module", "register_backend", "unregister_backend", "backends",
            "backend_of", "Backend", "Device", "device_of", "move_array", "move",
-           "check_same_device", "cuda_available", "cuda_device_count"]
+           "check_same_device", "cuda_available", "cuda_device_count", "device_guard"]
 
 
 class Backend:
@@ -22,12 +22,13 @@ class Backend:
 
     ``from_host(ndarray, device_index)`` and ``to_host(array)`` are the only ways data crosses
     between the host and the backend's memory; ``device_of(array)`` is the index of the
-    device holding ``array``; ``device_guard(index)`` a context manager making ``index`` the
-    current device (where new arrays are allocated).
+    device holding ``array``; ``get_device()`` / ``set_device(index)`` read and set the
+    backend's current device (where kernels run and new arrays are allocated, as CuPy's
+    ``cupy.cuda.Device(i).use()``).
     """
 
     def __init__(self, name, xp, array_type, from_host, to_host, device_of=None,
-                 device_count=1, device_guard=None):
+                 device_count=1, get_device=None, set_device=None):
         self.name = name
         self.xp = xp
         self.array_type = array_type
@@ -35,7 +36,8 @@ class Backend:
         self.to_host = to_host
         self.device_of = device_of or (lambda a: 0)
         self.device_count = device_count
-        self.device_guard = device_guard
+        self.get_device = get_device or (lambda: 0)
+        self.set_device = set_device or (lambda index: None)
 
     def __repr__(self):
         return "Backend(%r)" % self.name
@@ -102,7 +104,8 @@ def _load_cuda():
     st["backend"] = register_backend(Backend(
         "cuda", cupy, cupy.ndarray, from_host=from_host, to_host=cupy.asnumpy,
         device_of=lambda a: a.device.id, device_count=n,
-        device_guard=lambda index: cupy.cuda.Device(index)))
+        get_device=lambda: cupy.cuda.Device().id,
+        set_device=lambda index: cupy.cuda.Device(index).use()))
     return st["backend"]
 
 
@@ -239,14 +242,44 @@ def _backend_for(device):
 
 
 def move_array(array, device):
-    """``array`` on ``device`` (the same object when it is already there)."""
+    """``array`` on ``device`` (the same object when it is already there).
+
+    Moving data to a GPU makes that GPU the backend's current device (npconv's kernels run,
+    and allocate, on the current device): ``.to('cuda:1')`` is all a single-GPU program on
+    GPU 1 needs. To drive two GPUs at once, wrap each one's work in ``device_guard``."""
     device = Device(device)
     src = backend_of(array)
     dst = _backend_for(device)
-    if src is dst and (src is _CPU or src.device_of(array) == (device.index or 0)):
+    index = device.index or 0
+    if src is dst and (src is _CPU or src.device_of(array) == index):
         return array
     host = src.to_host(array)
-    return dst.from_host(host, device.index or 0)
+    out = dst.from_host(host, index)
+    if dst is not _CPU and dst.get_device() != index:
+        dst.set_device(index)
+    return out
+
+
+class device_guard:
+    """``with device_guard('cuda:1'):`` runs the block with cuda:1 as the current device of
+    its backend (restored afterwards); a no-op for the CPU. ``npconv.cuda.device`` is this
+    for CUDA."""
+
+    def __init__(self, device):
+        self.device = Device(device)
+        self._prev = []
+
+    def __enter__(self):
+        b = _backend_for(self.device) if self.device.type != "cpu" else _CPU
+        self._prev.append((b, b.get_device()))
+        if b is not _CPU:
+            b.set_device(self.device.index or 0)
+        return self
+
+    def __exit__(self, *exc):
+        b, prev = self._prev.pop()
+        if b is not _CPU:
+            b.set_device(prev)
 
 
 def move(tensor, device):

@@ -6,8 +6,8 @@ says False when CuPy is missing or finds no GPU). Install with ``pip install 'np
 from . import backend as _backend
 from . import random as _random
 
-__all__ = ["is_available", "device_count", "current_device", "manual_seed",
-           "manual_seed_all", "synchronize"]
+__all__ = ["is_available", "device_count", "current_device", "set_device", "device",
+           "manual_seed", "manual_seed_all", "synchronize"]
 
 
 def is_available():
@@ -21,11 +21,38 @@ def device_count():
 
 
 def current_device():
-    """The index of CuPy's current device."""
+    """The index of the current CUDA device (where npconv's kernels run and allocate;
+    moving data to ``cuda:i`` makes ``i`` current)."""
+    return _cuda_backend().get_device()
+
+
+def set_device(device):
+    """Make ``device`` (an index, ``'cuda:1'`` or ``npconv.device``) the current CUDA device."""
+    _cuda_backend().set_device(_index(device))
+
+
+class device(_backend.device_guard):
+    """``with npconv.cuda.device(1):`` runs the block on GPU 1 (for programs that drive
+    several GPUs at once)."""
+
+    def __init__(self, device):
+        super().__init__(_backend.Device("cuda", _index(device)))
+
+
+def _index(device):
+    if isinstance(device, int):
+        return device
+    d = _backend.Device(device)
+    if d.type != "cuda":
+        raise ValueError("expected a CUDA device, got %r" % str(d))
+    return d.index or 0
+
+
+def _cuda_backend():
     if not is_available():
-        raise RuntimeError("CUDA is not available")
-    import cupy
-    return cupy.cuda.Device().id
+        raise RuntimeError("CUDA is not available: %s"
+                           % (_backend._cuda_state["reason"] or "no GPU"))
+    return _backend._backend_for(_backend.Device("cuda"))
 
 
 def manual_seed(seed):

@@ -81,3 +81,14 @@ def assert_close(actual, expected, rtol=1e-5, atol=1e-6):
                                   else actual,
                                   to_host(expected) if not isinstance(expected, numpy.ndarray)
                                   else expected, rtol=rtol, atol=atol)
+
+
+@pytest.fixture(autouse=True)
+def reset_current_device():
+    """Moving data to a device makes it current (npconv.backend.move_array): start and end
+    every test with device 0 current on every backend. Import it into a test module to use."""
+    for b in _backend.backends().values():
+        b.set_device(0)
+    yield
+    for b in _backend.backends().values():
+        b.set_device(0)

@@ -11,7 +11,7 @@ import pytest
 import npconv as nc
 from npconv import _standin
 from npconv import backend as B
-from devices import CUDA, to_host
+from devices import CUDA, reset_current_device, to_host  # noqa: F401 (autouse fixture)
 
 xp = _standin.xp
 S = _standin.StandinArray
@@ -143,6 +143,10 @@ def test_cuda_unavailable_here():
         nc.zeros(2).cuda()
     nc.cuda.synchronize()           # a no-op without CUDA
     assert nc.cuda.manual_seed(3) == 3
+    for f in (nc.cuda.current_device, lambda: nc.cuda.set_device(0),
+              lambda: nc.cuda.device(1).__enter__()):
+        with pytest.raises(RuntimeError, match="not available"):
+            f()
 
 
 @pytest.fixture
@@ -378,3 +382,19 @@ def test_standin_iteration_and_len():
     assert len(a) == 2 and all(type(r) is S for r in rows)
     with pytest.raises(TypeError):
         list(dev(1.0))
+
+
+def test_moving_data_makes_its_device_current_and_device_guard():
+    b = _standin.BACKEND
+    assert b.get_device() == 0
+    t = nc.ones(2).to("standin:1")
+    assert b.get_device() == 1                     # kernels now allocate on standin:1
+    assert xp.zeros(1).device.id == 1
+    with B.device_guard("standin:0"):
+        assert xp.zeros(1).device.id == 0
+        with B.device_guard("cpu"):
+            assert b.get_device() == 0
+    assert b.get_device() == 1
+    assert t.device == "standin:1"
+    with pytest.raises(RuntimeError, match="not available"):
+        B.device_guard("standin:7").__enter__()

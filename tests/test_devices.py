@@ -16,7 +16,8 @@ import npconv.nn.functional as F
 from npconv import backend as B
 from npconv import random as nrandom
 from devices import (DEVICES, GPU_LIKE, STANDIN, array_type, assert_close, assert_on,
-                     on_devices, on_gpu_like, to_host, xp_for)
+                     on_devices, on_gpu_like, reset_current_device, to_host,  # noqa: F401
+                     xp_for)
 
 R = numpy.random.default_rng(1234)
 
@@ -648,3 +649,43 @@ def test_device_list():
     assert all(d != "cpu" for d in GPU_LIKE)
     assert array_type(STANDIN) is not numpy.ndarray
     assert B.get_array_module(nc.ones(1, device=STANDIN)) is xp_for(STANDIN)
+
+
+# ------------------------------------------------------------------------------ second device
+def _second_device():
+    if "cuda" in DEVICES and nc.cuda.device_count() > 1:
+        return ["standin:1", "cuda:1"]
+    return ["standin:1"]
+
+
+@pytest.mark.parametrize("device", _second_device())
+def test_training_on_a_second_device(device):
+    """Kernels allocate on the current device: moving the model to device 1 makes it current,
+    so nothing lands on device 0 (the stand-in refuses to mix its two devices)."""
+    import npconv.optim as optim
+    nc.manual_seed(0)
+    layers = [nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.2), nn.Linear(8, 3)]
+    if hasattr(F, "conv2d"):
+        layers = [nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                  nn.Linear(2 * 3 * 2, 6)] + layers
+        x = _data(8, 1, 6, 4)
+    else:
+        x = _data(8, 6)
+    model = nn.Sequential(*layers).to(device)
+    o = optim.Adam(model.parameters(), lr=1e-2)
+    xt = nc.tensor(x, device=device)
+    yt = nc.tensor(numpy.arange(8) % 3, device=device)
+    for _ in range(3):
+        o.zero_grad()
+        loss = F.cross_entropy(model(xt), yt)
+        loss.backward()
+        o.step()
+    for p in model.parameters():
+        assert_on(p, device)
+        assert_on(p.grad, device)
+    # two devices in one program: each one's work under its own guard
+    other = nc.tensor(x[:, :1].copy(), device=device.split(":")[0] + ":0")
+    with B.device_guard(other.device):
+        assert_on(other * 2 + nc.ones(1, device=other.device), str(other.device))
+    with B.device_guard(device):
+        assert_on(F.cross_entropy(model(xt), yt), device)
