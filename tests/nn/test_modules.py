@@ -287,3 +287,14 @@ def test_identity_and_flatten():
     x.requires_grad_(True)
     nn.Flatten()(x).sum().backward()
     assert x.grad.shape == x.shape
+
+
+def test_deepcopy_and_pickle():
+    import copy
+    import pickle
+    net = Net()
+    for clone in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        assert isinstance(clone.head.weight, nn.Parameter) and clone.head.weight.requires_grad
+        assert clone.head.weight.data is not net.head.weight.data
+        for (k, a), (_, b) in zip(net.state_dict().items(), clone.state_dict().items()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=k)
