@@ -689,3 +689,29 @@ def test_training_on_a_second_device(device):
         assert_on(other * 2 + nc.ones(1, device=other.device), str(other.device))
     with B.device_guard(device):
         assert_on(F.cross_entropy(model(xt), yt), device)
+
+
+@on_gpu_like
+def test_train_cli_on_device(device, tmp_path, capsys):
+    """``python -m npconv.train --device <gpu>`` end to end on a few bundled images, and the
+    checkpoint it writes loads on the host."""
+    train = pytest.importorskip("npconv.train")
+    out = tmp_path / "run"
+    rc = train.main(["--device", device, "--epochs", "1", "--limit-train", "128",
+                     "--limit-test", "64", "--batch-size", "64", "--no-plots",
+                     "--out", str(out)])
+    assert rc in (0, None)
+    ck = nc.load(str(out / "last.npz"))
+    arrays = []
+
+    def walk(o):
+        if isinstance(o, nc.Tensor):
+            arrays.append(o)
+        elif isinstance(o, dict):
+            for v in o.values():
+                walk(v)
+        elif isinstance(o, (list, tuple)):
+            for v in o:
+                walk(v)
+    walk(ck)
+    assert arrays and all(isinstance(t.data, numpy.ndarray) for t in arrays)
