@@ -1,16 +1,18 @@
 """Make the figures of the docs (docs/img/), from npconv itself: nothing is drawn by hand.
 
     python scripts/make_figures.py            # every figure
-    python scripts/make_figures.py im2col     # only some: autograd im2col col2im filters
+    python scripts/make_figures.py im2col     # only some: autograd im2col col2im training
+    python scripts/make_figures.py training --run runs/simple_cnn-bundled   # reuse a run
 
 * ``autograd_graph.svg``: the autograd graph of a small expression, by ``npconv.viz.render``
   (needs Graphviz's ``dot``; the DOT text is written beside it in any case).
 * ``im2col.svg``, ``col2im.svg``: the patch matrix of a tiny convolution and how col2im folds
   it back, with the numbers computed by ``npconv.nn.im2col`` (plain SVG written here; no
   plotting library needed).
-* ``filters.png``, ``feature_maps.png``: the first-layer filters of a small CNN trained for a
-  few seconds on the bundled Fashion-MNIST subset, and its feature maps for one image (needs
-  matplotlib).
+* ``train_curves.png``, ``confusion_matrix.png``, ``filters.png``, ``feature_maps.png``: from
+  ``python -m npconv.train --dataset bundled --epochs 5`` (several minutes on a CPU): its
+  curves and confusion matrix, then the first-layer filters of the best model and their
+  feature maps for one test image (needs matplotlib).
 
 Every figure is deterministic (fixed seeds), so re-running the script changes nothing unless
 the code did.
@@ -236,65 +238,79 @@ def fig_col2im():
     _write("col2im.svg", svg.render())
 
 
-# ------------------------------------------------------------------------- filters
-def fig_filters():
+# ------------------------------------------------------------------------- training run
+RUN_ARGS = ["--dataset", "bundled", "--epochs", "5", "--seed", "0"]
+
+
+def fig_training(out=None):
+    """Run the main job on the bundled subset (several minutes on a laptop CPU), keep its
+    curves and confusion matrix, and draw the first-layer filters and feature maps of the
+    best model. ``out``: an existing run folder to reuse instead of training again."""
     try:
         import matplotlib
         matplotlib.use("Agg")
-        import matplotlib.pyplot as plt  # noqa: F401
     except ImportError:
-        print("skipped filters.png, feature_maps.png: matplotlib is not installed")
+        print("skipped train_curves.png, confusion_matrix.png, filters.png, feature_maps.png: "
+              "matplotlib is not installed")
         return
-    from npconv import nn, optim
-    import npconv.nn.functional as F
-    from npconv.data import DataLoader, FashionMNIST
+    import shutil
+    import tempfile
 
-    nc.manual_seed(0)
-    train = FashionMNIST(train=True)
-    loader = DataLoader(train, batch_size=64, shuffle=True)
-    model = nn.Sequential(
-        nn.Conv2d(1, 16, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-        nn.Linear(32, 10))
-    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
-    model.train()
-    steps = 0
-    for epoch in range(3):
-        for xb, yb in loader:
-            loss = F.cross_entropy(model(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            steps += 1
-            if steps >= 400:
-                break
-        if steps >= 400:
-            break
-    print("trained %d steps, last loss %.3f" % (steps, loss.item()))
+    from npconv import models
+    from npconv import train as train_job
+    from npconv.data import BundledFashionMNIST
+    from npconv.data import transforms as T
+
+    if out is None:
+        out = tempfile.mkdtemp(prefix="npconv-figures-")
+        print("training: python -m npconv.train %s --out %s" % (" ".join(RUN_ARGS), out))
+        code = train_job.main(RUN_ARGS + ["--out", out])
+        if code != 0:
+            raise SystemExit("the training run failed (exit %d)" % code)
+    for src, dst in (("curves.png", "train_curves.png"),
+                     ("confusion_matrix.png", "confusion_matrix.png")):
+        shutil.copyfile(os.path.join(out, src), os.path.join(IMG, dst))
+        print("wrote docs/img/" + dst)
+
+    model = models.simple_cnn()
+    model.load_state_dict(nc.load(os.path.join(out, "best.npz")))
+    model.eval()
     conv1 = model[0]
-    fig = viz.plot_filters(conv1.weight, ncols=8,
-                           title="conv1 filters (16 x 1 x 5 x 5) after %d SGD steps" % steps)
+    fig = viz.plot_filters(conv1.weight, ncols=16,
+                           title="simple_cnn conv1: 32 filters of 3x3, after training")
     fig.savefig(os.path.join(IMG, "filters.png"), dpi=80, bbox_inches="tight")
     print("wrote docs/img/filters.png")
-    model.eval()
-    x0 = train[0][0]
-    x0 = x0.reshape(1, *x0.shape) if x0.ndim == 3 else x0
+
+    test = BundledFashionMNIST(train=False, transform=T.Compose(
+        [T.ToTensor(), T.Normalize(0.2860, 0.3530)]))
+    x, label = test[0]
+    x = nc.tensor(x[None])
     with nc.no_grad():
-        maps = model[1](conv1(x0))
-    fig = viz.plot_feature_maps(maps, ncols=8, cmap="viridis",
-                                title="conv1 + ReLU feature maps of one training image")
+        maps = model[2](model[1](conv1(x)))          # conv -> batch norm -> ReLU
+    fig = viz.plot_feature_maps(maps, max_maps=32, ncols=16, cmap="viridis",
+                                title="conv1 feature maps (after BN + ReLU) of one test image: "
+                                "%s" % test.classes[int(label)])
     fig.savefig(os.path.join(IMG, "feature_maps.png"), dpi=80, bbox_inches="tight")
     print("wrote docs/img/feature_maps.png")
 
 
 FIGURES = {"autograd": fig_autograd, "im2col": fig_im2col, "col2im": fig_col2im,
-           "filters": fig_filters}
+           "training": fig_training}
 
 
 def main(argv=None):
-    names = (argv if argv is not None else sys.argv[1:]) or list(FIGURES)
+    names = list(argv if argv is not None else sys.argv[1:])
+    run = None
+    if "--run" in names:            # reuse a finished training run: --run FOLDER
+        i = names.index("--run")
+        run = names[i + 1]
+        del names[i:i + 2]
+    names = names or list(FIGURES)
     os.makedirs(IMG, exist_ok=True)
     for name in names:
+        if name == "training":
+            fig_training(run)
+            continue
         if name not in FIGURES:
             raise SystemExit("unknown figure %r; choose from %s" % (name, ", ".join(FIGURES)))
         FIGURES[name]()

@@ -7,7 +7,14 @@ never fall behind the code. Names that are not npconv objects (``npconv.float32`
 """
 import importlib
 import inspect
+import os
 import re
+import sys
+
+# the repository root, so that the package imports even when it is not installed
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
 
 _MARK = re.compile(r"^<!--\s*api:\s*([\w.]+)\s*-->\s*$", re.M)
 
