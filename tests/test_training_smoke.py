@@ -83,3 +83,47 @@ def test_sgd_momentum_mlp_converges():
         opt.step()
         sched.step()
     assert accuracy(model, x, y) == 1.0
+
+
+from devices import on_devices, reset_current_device, to_host  # noqa: E402,F401
+
+
+@on_devices
+def test_training_step_and_checkpoint_on_every_device(device, tmp_path):
+    """Modules, losses, optimizers, init and checkpoints keep data on the device (the
+    stand-in device refuses NumPy calls on its arrays and names CuPy lacks)."""
+    nc.manual_seed(0)
+    model = cnn().to(device)
+    nn.init.kaiming_normal_(model[0].weight, nonlinearity="relu")
+    x, y = data()
+    x, y = x[:16].to(device), y[:16].to(device)
+    for cls, kw in [(nc.optim.SGD, dict(lr=0.1, momentum=0.9, nesterov=True,
+                                        weight_decay=1e-3)),
+                    (nc.optim.Adam, dict(lr=1e-2, amsgrad=True, weight_decay=0.1)),
+                    (nc.optim.AdamW, dict(lr=1e-2))]:
+        opt = cls(model.parameters(), **kw)
+        sched = nc.optim.lr_scheduler.OneCycleLR(opt, 0.05, total_steps=5)
+        for _ in range(2):
+            out = model(x)
+            loss = (F.cross_entropy(out, y, label_smoothing=0.1, weight=nc.ones(4).to(device))
+                    + F.nll_loss(F.log_softmax(out, 1), y)
+                    + F.mse_loss(out, nc.zeros(16, 4).to(device))
+                    + F.binary_cross_entropy_with_logits(out, nc.ones(16, 4).to(device)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+        assert np.isfinite(loss.item())
+        st = next(iter(opt.state.values()))
+        arrays = [v for v in st.values() if hasattr(v, "shape")]
+        assert arrays and all(type(a) is type(model[0].weight.data) for a in arrays)
+    assert type(model[1].running_mean.data) is type(model[0].weight.data)
+    nc.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ck")
+    ck = nc.load(tmp_path / "ck")
+    m2 = cnn().to(device)
+    m2.load_state_dict(ck["model"])
+    o2 = nc.optim.AdamW(m2.parameters())
+    o2.load_state_dict(ck["opt"])
+    model.eval(), m2.eval()
+    np.testing.assert_array_equal(to_host(model(x)), to_host(m2(x)))
+    assert "Total params" in str(nc.summary(m2, (1, 8, 8)))

@@ -175,6 +175,10 @@ class Optimizer:
             xp = _backend.get_array_module(v)
             if v.ndim == 0 and name == "step":
                 return v.item()
+            if v.ndim and tuple(v.shape) != tuple(p.data.shape):
+                raise ValueError("optimizer state %r has shape %s but its parameter has shape "
+                                 "%s: the state dict belongs to a different model"
+                                 % (name, tuple(v.shape), tuple(p.data.shape)))
             if v.dtype.kind == "f":
                 v = v.astype(p.data.dtype, copy=True)
             else:

@@ -231,6 +231,12 @@ def test_load_state_dict_validates_groups():
         opt.load_state_dict({"state": {}, "param_groups": []})
     with pytest.raises(ValueError, match="doesn't match the size"):
         opt.load_state_dict({"state": {}, "param_groups": [{"lr": 0.1, "params": [0, 1]}]})
+    other = SGD([nn.Parameter(nc.ones(3))], lr=0.1, momentum=0.9)
+    other.param_groups[0]["params"][0].grad = nc.ones(3)
+    other.step()
+    opt2 = SGD([a], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match="different model"):
+        opt2.load_state_dict(other.state_dict())
 
 
 def test_closure():
