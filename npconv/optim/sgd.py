@@ -57,10 +57,10 @@ class SGD(Optimizer):
             xp.negative(g, out=t)
             g = t
         if wd != 0:
-            t = self._tmp(param, 1)
-            xp.multiply(param, wd, out=t)        # g + wd * p into scratch (p.grad untouched)
-            xp.add(g, t, out=t)
-            g = t
+            t0, t1 = self._tmp(param, 0), self._tmp(param, 1)
+            xp.multiply(param, wd, out=t0)       # g + wd * p into scratch (p.grad untouched;
+            xp.add(g, t0, out=t1)                # g may itself be t1, from maximize)
+            g = t1
         if mom != 0:
             state = self._state(p)
             buf = state.get("momentum_buffer")

@@ -29,10 +29,11 @@ def run(opt_cls, w0, grads, **kw):
     return out, p, opt
 
 
-def sgd_ref(w0, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+def sgd_ref(w0, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+            maximize=False):
     p, buf, out = w0.copy(), None, []
     for g in grads:
-        d = g + weight_decay * p
+        d = (-g if maximize else g) + weight_decay * p
         if momentum:
             buf = d.copy() if buf is None else momentum * buf + (1 - dampening) * d
             d = d + momentum * buf if nesterov else buf
@@ -42,11 +43,12 @@ def sgd_ref(w0, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nester
 
 
 def adam_ref(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-             decoupled=False):
+             decoupled=False, maximize=False):
     p = w0.copy()
     m, v, vmax = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     out = []
     for t, g in enumerate(grads, 1):
+        g = -g if maximize else g
         if decoupled:
             p = p * (1 - lr * weight_decay)
         else:
@@ -66,7 +68,8 @@ def adam_ref(w0, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsg
 
 SGD_CASES = [dict(lr=0.1), dict(lr=0.1, momentum=0.9), dict(lr=0.05, momentum=0.9, dampening=0.5),
              dict(lr=0.1, momentum=0.8, nesterov=True), dict(lr=0.1, weight_decay=0.1),
-             dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True)]
+             dict(lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True),
+             dict(lr=0.1, momentum=0.5, weight_decay=0.1, maximize=True)]
 
 
 @pytest.mark.parametrize("kw", SGD_CASES)
@@ -79,7 +82,8 @@ def test_sgd_matches_equations(rng, kw):
 
 ADAM_CASES = [dict(lr=0.01), dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6),
               dict(lr=0.01, weight_decay=0.1), dict(lr=0.01, amsgrad=True),
-              dict(lr=0.02, weight_decay=0.05, amsgrad=True), dict(lr=0.01, betas=(0.3, 0.9))]
+              dict(lr=0.02, weight_decay=0.05, amsgrad=True), dict(lr=0.01, betas=(0.3, 0.9)),
+              dict(lr=0.01, weight_decay=0.1, maximize=True)]
 
 
 @pytest.mark.parametrize("kw", ADAM_CASES)
