@@ -146,8 +146,18 @@ def _call(name, fn, args, kwargs, allow_host=False, dev=None):
 
 
 # ------------------------------------------------------------------------------ the array
+def _defer(other):
+    """CuPy defers an operator to an operand that refuses ufuncs (``__array_ufunc__ = None``,
+    e.g. npconv's Tensor): so does the stand-in."""
+    t = type(other)
+    return (t is not StandinArray and t is not numpy.ndarray and t not in (int, float, bool)
+            and getattr(t, "__array_ufunc__", 0) is None)
+
+
 def _binop(op, name):
     def f(self, other):
+        if _defer(other):
+            return NotImplemented
         c = _Call("operator " + name, dev=self._dev)
         c.unwrap(self)
         o = c.unwrap(other)
@@ -158,6 +168,8 @@ def _binop(op, name):
 
 def _rbinop(op, name):
     def f(self, other):
+        if _defer(other):
+            return NotImplemented
         c = _Call("operator " + name, dev=self._dev)
         c.unwrap(self)
         o = c.unwrap(other)

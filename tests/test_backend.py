@@ -398,3 +398,12 @@ def test_moving_data_makes_its_device_current_and_device_guard():
     assert t.device == "standin:1"
     with pytest.raises(RuntimeError, match="not available"):
         B.device_guard("standin:7").__enter__()
+
+
+def test_standin_operators_defer_to_tensors_like_cupy():
+    t = nc.ones(2, device="standin")
+    r = dev([1.0, 2.0]) + t                        # -> Tensor.__radd__, stays on the device
+    assert isinstance(r, nc.Tensor) and r.device == "standin:0"
+    assert to_host(r).tolist() == [2.0, 3.0]
+    with pytest.raises(RuntimeError, match="standin:0 and cpu"):
+        dev([1.0, 2.0]) * nc.ones(2)               # a host Tensor: a device clash, named
