@@ -13,6 +13,8 @@ With K = C/groups*kH*kW and M = N*Ho*Wo, per group g::
 
 conv_transpose2d is the same three products with the roles of forward and grad-x swapped.
 """
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 from .im2col import (_ORDER_LAYOUT, _parallel, _workspace, as_layout, col2im,
@@ -51,24 +53,41 @@ def _image(m, shape, order):
 
 def _to_nchw(xp, Y, b, shape, order, tag):
     """Y (O, M) -> a fresh C-contiguous (N, O, Ho, Wo), adding bias b (O,) in the same
-    pass."""
+    pass. For 'hwn' the batch axis moves from innermost to outermost; that transposing copy
+    is done a few output channels at a time so its working set stays in cache (2.5x faster
+    than one big copy on a 1 MiB-L2 machine)."""
     N, O, Ho, Wo = shape
     out = _workspace.empty(xp, tag, shape, Y.dtype)
     if order == "nhw":
         dst = out.transpose(1, 0, 2, 3)
         src = Y.reshape(O, N, Ho, Wo)
-        bb = b[:, None, None, None] if b is not None else None
+        step = O
     else:
         dst = out.transpose(1, 2, 3, 0)
         src = Y.reshape(O, Ho, Wo, N)
-        bb = b[:, None, None, None] if b is not None else None
-    if b is None:
-        copy_into(dst, src)
+        step = max(1, (1 << 16) // (Ho * Wo * N)) if xp is numpy else O
+    bb = None if b is None else b[:, None, None, None]
+
+    if order == "nhw":
+        def part(lo, hi):
+            if bb is None:
+                dst[lo:hi] = src[lo:hi]
+            else:
+                xp.add(src[lo:hi], bb[lo:hi], out=dst[lo:hi])
+        _parallel(xp, O, Y.size, part)
         return out
 
     def part(lo, hi):
-        xp.add(src[lo:hi], bb[lo:hi], out=dst[lo:hi])
+        for a in range(lo, hi, step):
+            dst[a:min(a + step, hi)] = src[a:min(a + step, hi)]
     _parallel(xp, O, Y.size, part)
+    if bb is not None:
+        # a separate contiguous pass: an add writing through the transposed view is 2x slower
+        bo = b[None, :, None, None]
+
+        def bias(lo, hi):
+            out[lo:hi] += bo
+        _parallel(xp, N, Y.size, bias)
     return out
 
 

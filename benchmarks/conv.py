@@ -1,0 +1,167 @@
+#!/usr/bin/env python3
+"""conv2d / max_pool2d speed against the GEMM of the same im2col shape.
+
+    python benchmarks/conv.py                 # all shapes, ~2 s per measurement
+    python benchmarks/conv.py --only 1,2 --budget 1 --threads 2
+
+For the layer shapes of ``../shared/bench/conv_micro.py`` (N, C, H, W, O, k, stride, pad),
+with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in training):
+
+* conv fwd         ``F.conv2d(x, w, b)``, x, w, b requiring grad
+* conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition)
+* GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
+* 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
+* pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + backward on that conv's output
+
+Every quantity of a shape is measured in interleaved rounds (conv, GEMMs, pool, conv, ...)
+so that a busy machine slows them alike; medians are reported (and mins, the less noisy
+figure on a shared box). Targets (issue 3), for shapes with C*k*k >= 64: fwd >= 70% of the
+GEMM rate, fwd+bwd >= 60% of the 3-GEMM bound, 2x2 max-pool fwd+bwd <= 15% of the conv
+fwd+bwd before it. Last, the speed-up of im2col over the plain-loop reference on a small
+shape.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+SHAPES = [
+    (64, 1, 28, 28, 32, 3, 1, 1),
+    (64, 32, 14, 14, 64, 3, 1, 1),
+    (64, 64, 7, 7, 128, 3, 1, 1),
+    (128, 3, 32, 32, 64, 3, 1, 1),
+    (32, 64, 56, 56, 64, 3, 1, 1),
+    (64, 32, 28, 28, 32, 5, 2, 2),
+]
+
+
+def out_hw(H, W, k, s, p):
+    return (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
+
+
+def interleaved(fns, budget, max_rounds=60, min_rounds=3):
+    """Run every fn once per round until the budget is spent; per fn (median, min) s."""
+    for f in fns.values():
+        f()
+        f()
+    ts = {k: [] for k in fns}
+    t0 = time.perf_counter()
+    for r in range(max_rounds):
+        for k, f in fns.items():
+            s = time.perf_counter()
+            f()
+            ts[k].append(time.perf_counter() - s)
+        if r + 1 >= min_rounds and time.perf_counter() - t0 > budget * len(fns):
+            break
+    return {k: (statistics.median(v), min(v)) for k, v in ts.items()}
+
+
+def bench_shape(shape, budget):
+    import npconv as nc
+    import npconv.nn.functional as F
+    N, C, H, W, O, k, s, p = shape
+    Ho, Wo = out_hw(H, W, k, s, p)
+    K, M = C * k * k, N * Ho * Wo
+    rng = np.random.default_rng(0)
+    x = nc.tensor(rng.standard_normal((N, C, H, W), dtype=np.float32), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((O, C, k, k), dtype=np.float32) / np.float32(K ** 0.5),
+                  requires_grad=True)
+    b = nc.tensor(rng.standard_normal(O, dtype=np.float32), requires_grad=True)
+    gy = nc.tensor(rng.standard_normal((N, O, Ho, Wo), dtype=np.float32))
+    Wm = rng.standard_normal((O, K), dtype=np.float32)
+    col = rng.standard_normal((K, M), dtype=np.float32)
+    gY = rng.standard_normal((O, M), dtype=np.float32)
+    y0 = nc.tensor(rng.standard_normal((N, O, Ho, Wo), dtype=np.float32), requires_grad=True)
+    gp = nc.tensor(rng.standard_normal((N, O, Ho // 2, Wo // 2), dtype=np.float32))
+
+    def conv_fwd():
+        return F.conv2d(x, w, b, stride=s, padding=p)
+
+    def conv_fb():
+        x.grad = w.grad = b.grad = None
+        F.conv2d(x, w, b, stride=s, padding=p).backward(gy)
+
+    def pool_fb():
+        y0.grad = None
+        F.max_pool2d(y0, 2).backward(gp)
+
+    fns = {"conv_fwd": conv_fwd, "conv_fb": conv_fb, "pool_fb": pool_fb,
+           "gemm_fwd": lambda: Wm @ col, "gemm_dw": lambda: gY @ col.T,
+           "gemm_dx": lambda: Wm.T @ gY}
+    r = interleaved(fns, budget)
+    r["bound"] = tuple(r["gemm_fwd"][i] + r["gemm_dw"][i] + r["gemm_dx"][i] for i in range(2))
+    r["flops"] = 2.0 * O * K * M
+    return r
+
+
+def bench_reference(budget):
+    import npconv as nc
+    import npconv.nn.functional as F
+    from npconv.nn import reference as R
+    shape = (4, 3, 12, 12, 8, 3, 1, 1)
+    N, C, H, W, O, k, s, p = shape
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W), dtype=np.float32)
+    w = rng.standard_normal((O, C, k, k), dtype=np.float32)
+    t0 = time.perf_counter()
+    R.conv2d(x, w, None, s, p)
+    t_ref = time.perf_counter() - t0
+    xt, wt = nc.tensor(x), nc.tensor(w)
+    r = interleaved({"im2col": lambda: F.conv2d(xt, wt, None, s, p)}, min(budget, 0.5))
+    t0 = time.perf_counter()
+    R.max_pool2d(x, 2)
+    t_pref = time.perf_counter() - t0
+    rp = interleaved({"pool": lambda: F.max_pool2d(xt, 2)}, min(budget, 0.5))
+    return shape, t_ref, r["im2col"][0], t_pref, rp["pool"][0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--only", default="", help="comma list of shape indices")
+    ap.add_argument("--budget", type=float, default=2.0, help="seconds per quantity")
+    ap.add_argument("--threads", type=int, default=0, help="limit BLAS/npconv threads")
+    args = ap.parse_args()
+    if args.threads:
+        try:
+            import threadpoolctl
+            threadpoolctl.threadpool_limits(args.threads)
+        except ImportError:
+            pass
+    import npconv.nn.im2col as I
+    idxs = [int(i) for i in args.only.split(",")] if args.only else range(len(SHAPES))
+    print("numpy %s, %d CPUs, npconv threads %d" % (np.__version__, os.cpu_count(), I._NTHREADS))
+    print("| # | N,C,H,W,O,k,s,p | K | GEMM fwd ms (GF/s) | conv fwd ms (GF/s) | fwd %GEMM "
+          "(min-based) | 3-GEMM ms | conv fwd+bwd ms (GF/s) | fb %bound (min-based) "
+          "| pool2x2 fwd+bwd ms | pool/conv fb |")
+    print("|" + "---|" * 11)
+    for i in idxs:
+        shape = SHAPES[i]
+        r = bench_shape(shape, args.budget)
+        f = r["flops"]
+        N, C, H, W, O, k, s, p = shape
+        K = C * k * k
+        mark = "" if K >= 64 else " (K<64: no target)"
+        print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.2f | %.2f (%.0f) "
+              "| %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
+                  i, ",".join(map(str, shape)), K, mark,
+                  r["gemm_fwd"][0] * 1e3, f / r["gemm_fwd"][0] / 1e9,
+                  r["conv_fwd"][0] * 1e3, f / r["conv_fwd"][0] / 1e9,
+                  100 * r["gemm_fwd"][0] / r["conv_fwd"][0],
+                  100 * r["gemm_fwd"][1] / r["conv_fwd"][1],
+                  r["bound"][0] * 1e3, r["conv_fb"][0] * 1e3, 3 * f / r["conv_fb"][0] / 1e9,
+                  100 * r["bound"][0] / r["conv_fb"][0], 100 * r["bound"][1] / r["conv_fb"][1],
+                  r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0]), flush=True)
+    shape, t_ref, t_im, t_pref, t_pool = bench_reference(args.budget)
+    print("\nloop reference vs im2col, conv2d fwd %s: %.1f ms vs %.3f ms (%.0fx); "
+          "max_pool2d 2x2: %.1f ms vs %.3f ms (%.0fx)"
+          % (",".join(map(str, shape)), t_ref * 1e3, t_im * 1e3, t_ref / t_im,
+             t_pref * 1e3, t_pool * 1e3, t_pref / t_pool))
+
+
+if __name__ == "__main__":
+    main()
