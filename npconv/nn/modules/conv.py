@@ -69,7 +69,7 @@ class _ConvNd(Module):
                                                    self.kernel_size, self.stride)
         if self.padding != (0, 0):
             s += ", padding=%s" % ((self.padding,) if isinstance(self.padding, tuple)
-                                   else repr(self.padding))
+                                   else self.padding)      # padding='same' shows as same
         if self.dilation != (1, 1):
             s += ", dilation=%s" % (self.dilation,)
         if self.output_padding != (0, 0):
