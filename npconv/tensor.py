@@ -216,6 +216,11 @@ class Tensor:
             extra.append("requires_grad=True")
         return "tensor(%s%s)" % (body, "".join(", " + e for e in extra))
 
+    def __format__(self, spec):
+        if spec and self.data.ndim == 0:       # f"{loss:.4f}"
+            return format(self.item(), spec)
+        return repr(self) if not spec else format(repr(self), spec)
+
     def __bool__(self):
         if self.data.size != 1:
             raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
@@ -353,6 +358,13 @@ class Tensor:
     def minimum(self, other):
         return _ar.Minimum.apply(self, _operand(other))
 
+    def square(self):
+        return _ar.Mul.apply(self, self)
+
+    def sign(self):
+        """-1, 0 or 1 elementwise (no gradient flows, as its derivative is zero)."""
+        return Tensor._wrap(_backend.get_array_module(self.data).sign(self.data))
+
     def relu(self):
         return _act.ReLU.apply(self)
 
@@ -461,6 +473,16 @@ class Tensor:
                                "stride (at least one dimension spans across two contiguous "
                                "subspaces). Use .reshape(...) instead.")
         return _sh.Reshape.apply(self, shape)
+
+    def contiguous(self):
+        """This tensor when its data is C-contiguous, else a contiguous copy
+        (differentiable)."""
+        if self.data.flags.c_contiguous:
+            return self
+        return _sh.Contiguous.apply(self)
+
+    def is_contiguous(self):
+        return bool(self.data.flags.c_contiguous)
 
     def flatten(self, start_dim=0, end_dim=-1):
         n = self.ndim

@@ -183,3 +183,15 @@ def test_module_level_functions_match_methods():
     assert nc.matmul(x, x).tolist() == (x.numpy() @ x.numpy()).tolist()
     assert nc.minimum(x, 0.0).tolist() == [[0.0, -2.0], [0.0, 0.0]]
     assert nc.is_tensor(x) and not nc.is_tensor(x.numpy())
+
+
+def test_format_contiguous_square_sign():
+    t = nc.tensor(2.0 / 3.0)
+    assert f"{t:.3f}" == "0.667" and f"{nc.tensor([1.0])}" == "tensor([1.])"
+    x = nc.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    c = x.T.contiguous()
+    assert c.is_contiguous() and not x.T.is_contiguous() and x.contiguous() is x
+    (c * nc.tensor(np.arange(6.0).reshape(3, 2))).sum().backward()
+    assert x.grad.tolist() == [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]]
+    assert x.detach().square().tolist() == [[0, 1, 4], [9, 16, 25]]
+    assert nc.tensor([-2.0, 0.0, 3.0]).sign().tolist() == [-1.0, 0.0, 1.0]

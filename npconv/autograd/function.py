@@ -108,6 +108,7 @@ class FunctionCtx:
 
 _Tensor = None          # set by npconv.tensor (the Tensor layer imports this module)
 _generic = numpy.generic
+_ndarray = numpy.ndarray
 _asarray = numpy.asarray
 _ndarray = numpy.ndarray
 _weakref = weakref.ref
@@ -174,8 +175,8 @@ class Function:
         wrap = T._wrap
 
         if type(out) is not tuple:                   # the common case: one output
-            if isinstance(out, _generic):            # NumPy reductions return scalars
-                out = _asarray(out)
+            if type(out) is not _ndarray:
+                out = _check_output(cls, out, T)
             if not record or out.dtype.kind not in "fc":
                 t = wrap(out)
                 if cls._is_view and isinstance(args[0], T):
@@ -183,7 +184,7 @@ class Function:
                 return t
             multi = False
         else:
-            out = tuple([_asarray(o) if isinstance(o, _generic) else o for o in out])
+            out = tuple([o if type(o) is _ndarray else _check_output(cls, o, T) for o in out])
             multi = True
             if not record:
                 tensors = tuple([wrap(o) for o in out])
@@ -261,6 +262,20 @@ class Function:
         if anomaly:
             _anomaly.check_forward(ctx, out)
         return tuple(tensors)
+
+
+def _check_output(cls, out, T):
+    """A forward output that is not a NumPy array: NumPy scalars (what reductions return)
+    become 0-d arrays, other backends' arrays pass, anything else is an error."""
+    if isinstance(out, _generic):
+        return _asarray(out)
+    if isinstance(out, T):
+        raise TypeError("%s.forward returned a Tensor; built-in style Functions compute on raw "
+                        "arrays: return its .data (or an array)" % cls.__name__)
+    if not (hasattr(out, "dtype") and hasattr(out, "shape")):
+        raise TypeError("%s.forward returned %s; expected an array or a tuple of arrays"
+                        % (cls.__name__, type(out).__name__))
+    return out
 
 
 _NO_NEEDS = [()]

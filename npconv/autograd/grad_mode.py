@@ -29,12 +29,13 @@ class _GradMode:
         return super().__new__(cls)
 
     def __enter__(self):
-        self._prev = _State.enabled
+        # a stack, so one instance may be entered again while active
+        self.__dict__.setdefault("_prevs", []).append(_State.enabled)
         _State.enabled = self._mode
         return self
 
     def __exit__(self, *exc):
-        _State.enabled = self._prev
+        _State.enabled = self._prevs.pop()
         return False
 
     def __call__(self, fn):
@@ -72,6 +73,10 @@ class set_grad_enabled(_GradMode):
 
     def __enter__(self):  # the flag was already set by __init__; keep the saved one
         return self
+
+    def __exit__(self, *exc):
+        _State.enabled = self._prev
+        return False
 
     def __call__(self, fn):
         # as a decorator, the call in __init__ must not change the global state

@@ -18,6 +18,17 @@ class Reshape(Function):
         return g.reshape(ctx.shape)
 
 
+class Contiguous(Function):
+    """A C-contiguous copy; the gradient passes through."""
+    @staticmethod
+    def forward(ctx, x):
+        return get_array_module(x).ascontiguousarray(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class Permute(Function):
     """Axis permutation ``dims``; backward applies the inverse permutation."""
     _is_view = True

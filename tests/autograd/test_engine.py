@@ -306,3 +306,43 @@ def test_grad_fn_names_and_next_functions():
     assert add.name() == "AddBackward"
     mul = add.next_functions[0]
     assert mul.next_functions[0] is x
+
+
+def test_same_no_grad_instance_can_be_nested():
+    g = nc.no_grad()
+    with g:
+        with g:
+            assert not nc.is_grad_enabled()
+        assert not nc.is_grad_enabled()
+    assert nc.is_grad_enabled()
+
+
+def test_forward_returning_a_tensor_is_a_clear_error():
+    class Bad(nc.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return nc.tensor(x)
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    with pytest.raises(TypeError, match="Bad.forward returned a Tensor"):
+        Bad.apply(nc.ones(2))
+
+
+def test_backward_may_return_a_tensor_or_numpy_scalar():
+    class Half(nc.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum() * 0.5          # a NumPy scalar: becomes a 0-d array
+
+        @staticmethod
+        def backward(ctx, g):
+            return nc.Tensor(np.full(3, 0.5, np.float32) * g)
+
+    x = nc.ones(3, requires_grad=True)
+    y = Half.apply(x)
+    assert isinstance(y.data, np.ndarray) and y.item() == 1.5
+    y.backward()
+    assert x.grad.tolist() == [0.5, 0.5, 0.5]
