@@ -10,6 +10,7 @@ same forward and the hand-written backward. Prints a table of microseconds and r
 import argparse
 import os
 import sys
+import time
 import timeit
 
 import numpy as np
@@ -19,7 +20,9 @@ import npconv as nc  # noqa: E402
 
 
 def _best(fn, number, repeat):
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e6
+    # CPU time of this process: steadier than wall time on a shared machine
+    return min(timeit.repeat(fn, number=number, repeat=repeat,
+                             timer=time.process_time)) / number * 1e6
 
 
 def cases(n):
@@ -113,6 +116,48 @@ def main(argv=None):
                  t_fb / t_npfb, t_fb - t_npfb))
     print("fwd: no input requires grad; fwd+rec: graph recorded; f+b: forward + backward "
           "(leaf grads written); x: ratio to NumPy; overhead: f+b minus NumPy f+b (us)")
+
+    # engine cost per node on a long chain (tiny arrays: pure overhead)
+    x = nc.tensor(np.ones(4, np.float32), requires_grad=True)
+    n = 2000
+
+    def chain():
+        y = x
+        for _ in range(n):
+            y = y * 1.0
+        return y
+
+    t_build = _best(chain, 3, rep) / n
+    ys = [chain() for _ in range(rep)]
+    g1 = nc.tensor(np.ones(4, np.float32))
+    t_bwd = min(_best(lambda y=y: y.backward(g1), 1, 1) for y in ys) / n
+    t_np = _best(lambda: x.data * 1.0, num, rep)
+    print("\nchain of %d muls on 4 floats: forward %.2f us/op, backward %.2f us/node "
+          "(NumPy multiply alone: %.2f us)" % (n, t_build, t_bwd, t_np))
+
+    # gradient of integer-array indexing (embedding-like rows with repeats): npconv's
+    # scatter against np.add.at
+    from npconv.ops.indexing import scatter_add
+    rng = np.random.default_rng(0)
+    print("\nindex backward (rows of %d floats)   npconv scatter    np.add.at" % 64)
+    for rows, m in [(1000, 64), (1000, 4096), (100, 4096), (60000, 256)]:
+        for dup in (False, True):
+            if not dup and m > rows:
+                continue
+            idx = (rng.integers(0, rows, m) if dup else rng.permutation(rows)[:m])
+            gg = rng.standard_normal((m, 64)).astype(np.float32)
+
+            def ours():
+                return scatter_add(np, np.zeros((rows, 64), np.float32), idx, gg)
+
+            def addat():
+                o = np.zeros((rows, 64), np.float32)
+                np.add.at(o, idx, gg)
+                return o
+            np.testing.assert_allclose(ours(), addat(), rtol=1e-4, atol=1e-4)
+            print("  %6d rows, %5d indices, %-9s %10.1f us %10.1f us"
+                  % (rows, m, "repeats" if dup else "unique", _best(ours, 20, rep),
+                     _best(addat, 20, rep)))
 
 
 if __name__ == "__main__":

@@ -76,22 +76,27 @@ def scatter_add(xp, out, index, g):
         rows *= n
     out2 = out.reshape(rows, -1)
     g2 = g.reshape(m, out2.shape[1])
+    order = s = neq = None
     if m <= 1:
         unique = True
     elif rows <= 8 * m:
         unique = int(xp.bincount(flat, minlength=rows).max()) <= 1
     else:
-        s = xp.sort(flat)
-        unique = not bool((s[1:] == s[:-1]).any())
+        order = xp.argsort(flat, kind="stable")
+        s = flat[order]
+        neq = s[1:] != s[:-1]
+        unique = bool(neq.all())
     if unique:
         out2[flat] = g2
     elif out2.shape[1] == 1 and g.dtype.kind == "f":
         out2 = xp.bincount(flat, weights=g2.reshape(-1), minlength=rows)
         out2 = out2.astype(g.dtype).reshape(rows, 1)
     elif hasattr(xp.add, "reduceat"):
-        order = xp.argsort(flat, kind="stable")
-        s = flat[order]
-        starts = xp.flatnonzero(xp.concatenate((xp.ones(1, dtype=bool), s[1:] != s[:-1])))
+        if order is None:
+            order = xp.argsort(flat, kind="stable")
+            s = flat[order]
+            neq = s[1:] != s[:-1]
+        starts = xp.flatnonzero(xp.concatenate((xp.ones(1, dtype=bool), neq)))
         out2[s[starts]] = xp.add.reduceat(g2[order], starts, axis=0)
     else:
         xp.add.at(out2, flat, g2)
