@@ -12,7 +12,7 @@ same results as the general path (tested).
 """
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .im2col import _workspace, pad_into
+from .im2col import _parallel, _workspace, pad_into
 
 __all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "pool_output_size"]
 
@@ -63,11 +63,15 @@ class MaxPool2d(Function):
         ctx.geom = (x.shape, kernel, stride, padding, dilation, (Ho, Wo))
         if _is_2x2(x, kernel, stride, padding, dilation, (Ho, Wo)) and not return_indices:
             y = xp.empty((N, C, Ho, Wo), x.dtype)
-            xp.maximum(_offset_slice(x, 0, 0, (Ho, Wo), stride),
-                       _offset_slice(x, 0, 1, (Ho, Wo), stride), out=y)
-            t = xp.maximum(_offset_slice(x, 1, 0, (Ho, Wo), stride),
-                           _offset_slice(x, 1, 1, (Ho, Wo), stride))
-            xp.maximum(y, t, out=y)
+
+            def part(lo, hi):
+                xs, ys = x[lo:hi], y[lo:hi]
+                xp.maximum(_offset_slice(xs, 0, 0, (Ho, Wo), stride),
+                           _offset_slice(xs, 0, 1, (Ho, Wo), stride), out=ys)
+                t = xp.maximum(_offset_slice(xs, 1, 0, (Ho, Wo), stride),
+                               _offset_slice(xs, 1, 1, (Ho, Wo), stride))
+                xp.maximum(ys, t, out=ys)
+            _parallel(xp, N, x.size, part)
             ctx.fast = True
             ctx.save_for_backward(x, y)
             return y
@@ -131,22 +135,31 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
 
 
 def _max2x2_backward(xp, x, y, gy, out_hw, stride):
-    """Gradient of the 2x2/stride-2 max-pool: each window's gradient to its first maximum."""
-    dx = xp.empty(x.shape, gy.dtype)
+    """Gradient of the 2x2/stride-2 max-pool: each window's gradient goes to its first
+    maximum (scan order (0,0), (0,1), (1,0), (1,1)), as the general path's argmax."""
+    dx = _workspace.empty(xp, "pool2x2dx", x.shape, gy.dtype)
     Ho, Wo = out_hw
     if x.shape[2] > 2 * Ho:
         dx[:, :, 2 * Ho:] = 0
     if x.shape[3] > 2 * Wo:
         dx[:, :, :, 2 * Wo:] = 0
-    rest = gy
-    for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
-        d = _offset_slice(dx, i, j, out_hw, stride)
-        v = _offset_slice(x, i, j, out_hw, stride)
-        if k == 3:
-            xp.multiply(rest, v == y, out=d)
-        else:
-            xp.multiply(rest, v == y, out=d)
-            rest = rest - d      # exact: d is either rest or 0
+
+    def part(lo, hi):
+        xs, ys, gs, ds = x[lo:hi], y[lo:hi], gy[lo:hi], dx[lo:hi]
+        free = None                                  # windows whose winner is not found yet
+        for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            d = _offset_slice(ds, i, j, out_hw, stride)
+            if k == 3:
+                win = free
+            else:
+                win = _offset_slice(xs, i, j, out_hw, stride) == ys
+                if free is None:
+                    free = ~win
+                else:
+                    win &= free
+                    free &= ~win
+            xp.multiply(gs, win, out=d)
+    _parallel(xp, x.shape[0], x.size, part)
     return dx
 
 
