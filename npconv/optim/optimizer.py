@@ -86,15 +86,27 @@ class Optimizer:
                     p.grad = Tensor._wrap(xp.zeros_like(p.grad.data))
 
     def _state(self, p):
+        """``state[p]``, with its arrays moved to ``p``'s device when the model was moved
+        after the state was made (``model.to('cuda')`` after some steps), as the buffers
+        must live where the parameter does."""
         s = self.state.get(p)
         if s is None:
             s = self.state[p] = {}
+            return s
+        pd = p.data
+        for k, v in s.items():
+            if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):
+                if type(v) is not type(pd) or (not isinstance(pd, numpy.ndarray) and
+                                               _backend.device_of(v) != _backend.device_of(pd)):
+                    s[k] = _backend.move_array(v, _backend.device_of(pd))
         return s
 
     def _tmp(self, like, k=0):
         """A scratch array shaped like ``like`` (the k-th of its kind), reused across steps
         and parameters so that steps allocate nothing once warm."""
         key = (like.shape, like.dtype.str, type(like), k)
+        if not isinstance(like, numpy.ndarray):
+            key += (str(_backend.device_of(like)),)
         buf = self._scratch.get(key)
         if buf is None:
             buf = self._scratch[key] = _backend.get_array_module(like).empty_like(like)

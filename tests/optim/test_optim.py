@@ -261,3 +261,26 @@ def test_repr():
     opt = Adam([nn.Parameter(nc.ones(1))])
     r = repr(opt)
     assert r.startswith("Adam (\nParameter Group 0") and "lr: 0.001" in r
+
+
+from devices import on_gpu_like, reset_current_device, to_host  # noqa: E402,F401
+
+
+@on_gpu_like
+@pytest.mark.parametrize("cls", [SGD, Adam])
+def test_state_follows_model_moved_after_steps(cls, device):
+    model = nn.Linear(3, 2)
+    kw = dict(lr=0.1, momentum=0.9) if cls is SGD else dict(lr=0.1)
+    opt = cls(model.parameters(), **kw)
+    x = nc.randn(4, 3)
+    model(x).sum().backward()
+    opt.step()                                    # state made on the host
+    ref = {k: v.copy() for k, v in opt.state[model.weight].items() if hasattr(v, "copy")}
+    model.to(device)
+    opt.zero_grad()
+    model(x.to(device)).sum().backward()
+    opt.step()
+    for k, v in opt.state[model.weight].items():
+        if k in ref:
+            assert type(v) is type(model.weight.data)
+    assert type(model.weight.data) is not np.ndarray
