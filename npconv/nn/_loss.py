@@ -265,7 +265,7 @@ def _check_pair(input, target, fn):
                          % (fn, target.shape, input.shape))
     if input.dtype.kind != "f":
         raise TypeError("%s(): input must be floating point, got %s" % (fn, input.dtype))
-    if target.dtype.kind != "f":
+    if target.dtype != input.dtype:      # keep the input's precision (float32 stays float32)
         target = target.to(dtype=input.dtype)
     return target
 
@@ -344,6 +344,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
         pw = pw.astype(input.dtype, copy=False)
     loss = BCEWithLogits.apply(input, target, pw)
     if weight is not None:
-        loss = loss * (weight if isinstance(weight, Tensor) else Tensor(weight).to(
-            dtype=input.dtype))
+        weight = weight if isinstance(weight, Tensor) else Tensor(weight)
+        loss = loss * weight.to(dtype=input.dtype)
     return _reduce(loss, reduction)

@@ -205,6 +205,20 @@ def test_bce_with_logits_stable():
                                                        nc.tensor([1.0])).item())
 
 
+def test_losses_keep_float32(rng):
+    x = nc.tensor(rng.standard_normal((3, 2)).astype(np.float32), requires_grad=True)
+    t64_ = nc.tensor(rng.uniform(0, 1, (3, 2)))          # float64 target
+    w64 = nc.tensor(rng.uniform(0, 1, (3, 2)))
+    for loss in (F.mse_loss(x, t64_), F.l1_loss(x, t64_),
+                 F.binary_cross_entropy_with_logits(x, t64_, weight=w64,
+                                                    pos_weight=np.ones(2)),
+                 F.cross_entropy(x, nc.tensor([0, 1, 1]), weight=np.ones(2))):
+        assert loss.dtype == np.float32
+        x.grad = None
+        loss.backward()
+        assert x.grad.dtype == np.float32
+
+
 def test_loss_module_validation():
     with pytest.raises(ValueError):
         nn.MSELoss(reduction="bad")

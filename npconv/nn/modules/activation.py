@@ -12,8 +12,7 @@ class ReLU(Module):
         self.inplace = inplace
 
     def forward(self, input):
-        relu = getattr(F, "relu", None)
-        return relu(input) if relu is not None else input.relu()
+        return F.relu(input)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""

@@ -360,7 +360,7 @@ class Module:
                 b._version[0] += 1
         return self
 
-    def to(self, *args, device=None, dtype=None):
+    def to(self, *args, device=None, dtype=None, non_blocking=False):
         """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``: moves (and casts floating
         point) parameters and buffers in place; returns self. A dtype applies to floating
         point arrays only, as in PyTorch."""
