@@ -64,6 +64,32 @@ def _operand(x):
     return Tensor(x)
 
 
+def _coerce(t, o, true_div=False):
+    """``(t, other operand)`` promoted as PyTorch does where NumPy differs: an integer or
+    bool tensor meeting a float tensor takes that tensor's dtype; meeting a Python float (or
+    a true division) it becomes float32, the default dtype, never float64. Float tensors
+    with Python numbers keep their dtype (NEP 50 weak scalars)."""
+    o = _operand(o)
+    kt = t.data.dtype.kind
+    if o.__class__ is Tensor or isinstance(o, Tensor):
+        ko = o.data.dtype.kind
+        if kt == "f" or kt == "c":
+            if ko in "biu":
+                o = Tensor._wrap(o.data.astype(t.data.dtype))
+            return t, o
+        if ko == "f" or ko == "c":
+            return Tensor._wrap(t.data.astype(o.data.dtype)), o
+        if true_div:
+            return (Tensor._wrap(t.data.astype(_DEFAULT_FLOAT)),
+                    Tensor._wrap(o.data.astype(_DEFAULT_FLOAT)))
+        return t, o
+    if kt == "f" or kt == "c":
+        return t, o
+    if true_div or isinstance(o, float):
+        return Tensor._wrap(t.data.astype(_DEFAULT_FLOAT)), o
+    return t, o
+
+
 class Tensor:
     """An n-dimensional array with reverse-mode autograd.
 
@@ -272,34 +298,48 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, o):
-        return _ar.Add.apply(self, _operand(o))
+        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
+            return _ar.Add.apply(self, o)         # the common case, no promotion
+        return _ar.Add.apply(*_coerce(self, o))
 
     def __radd__(self, o):
-        return _ar.Add.apply(_operand(o), self)
+        t, o = _coerce(self, o)
+        return _ar.Add.apply(o, t)
 
     def __sub__(self, o):
-        return _ar.Sub.apply(self, _operand(o))
+        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
+            return _ar.Sub.apply(self, o)         # the common case, no promotion
+        return _ar.Sub.apply(*_coerce(self, o))
 
     def __rsub__(self, o):
-        return _ar.Sub.apply(_operand(o), self)
+        t, o = _coerce(self, o)
+        return _ar.Sub.apply(o, t)
 
     def __mul__(self, o):
-        return _ar.Mul.apply(self, _operand(o))
+        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
+            return _ar.Mul.apply(self, o)         # the common case, no promotion
+        return _ar.Mul.apply(*_coerce(self, o))
 
     def __rmul__(self, o):
-        return _ar.Mul.apply(_operand(o), self)
+        t, o = _coerce(self, o)
+        return _ar.Mul.apply(o, t)
 
     def __truediv__(self, o):
-        return _ar.Div.apply(self, _operand(o))
+        if (o.__class__ is Tensor and self.data.dtype is o.data.dtype
+                and self.data.dtype.kind == "f"):
+            return _ar.Div.apply(self, o)         # the common case, no promotion
+        return _ar.Div.apply(*_coerce(self, o, True))
 
     def __rtruediv__(self, o):
-        return _ar.Div.apply(_operand(o), self)
+        t, o = _coerce(self, o, True)
+        return _ar.Div.apply(o, t)
 
     def __pow__(self, o):
-        return _ar.Pow.apply(self, _operand(o))
+        return _ar.Pow.apply(*_coerce(self, o))
 
     def __rpow__(self, o):
-        return _ar.Pow.apply(_operand(o), self)
+        t, o = _coerce(self, o)
+        return _ar.Pow.apply(o, t)
 
     def __neg__(self):
         return _ar.Neg.apply(self)

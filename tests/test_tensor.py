@@ -195,3 +195,18 @@ def test_format_contiguous_square_sign():
     assert x.grad.tolist() == [[0.0, 2.0, 4.0], [1.0, 3.0, 5.0]]
     assert x.detach().square().tolist() == [[0, 1, 4], [9, 16, 25]]
     assert nc.tensor([-2.0, 0.0, 3.0]).sign().tolist() == [-1.0, 0.0, 1.0]
+
+
+def test_integer_tensors_promote_like_pytorch_never_to_float64():
+    i = nc.arange(4)
+    f = nc.ones(4)
+    assert (i + 1).dtype == np.int64 and (i * 2).tolist() == [0, 2, 4, 6]
+    for r in [i * 0.5, i / 2, 2 / i[1:], i * f, f * i, i - f, i / (i + 1), (i > 1) * 1.5,
+              i ** 0.5, 2.0 ** i]:
+        assert r.dtype == np.float32, r.dtype
+    assert (i / 2).tolist() == [0.0, 0.5, 1.0, 1.5]
+    assert (f.double() * i).dtype == np.float64
+    loss = nc.tensor([1.0, 2.0], requires_grad=True)
+    total = (loss * nc.tensor([3, 4])).sum() / 2      # int weights: grads stay float32
+    total.backward()
+    assert total.dtype == np.float32 and loss.grad.tolist() == [1.5, 2.0]
