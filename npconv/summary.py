@@ -35,7 +35,9 @@ class ModelSummary:
             out.append("%-*s%-*s%*s" % (w0, r[0], w1, r[1], w2, r[2]))
         out += ["=" * width,
                 "Input shape: %s" % (list(self.input_shape),),
-                "Output shape: %s" % (list(self.output_shape) if isinstance(self.output_shape, tuple) else self.output_shape,),
+                "Output shape: %s" % (list(self.output_shape)
+                                      if isinstance(self.output_shape, tuple)
+                                      else self.output_shape,),
                 "Total params: {:,}".format(self.total_params),
                 "Trainable params: {:,}".format(self.trainable_params),
                 "Non-trainable params: {:,}".format(self.non_trainable_params),
