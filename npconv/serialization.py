@@ -150,6 +150,9 @@ def save(obj, f):
             numpy.savez(fh, **entries)
             fh.flush()
             os.fsync(fh.fileno())
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(tmp, 0o666 & ~mask)     # mkstemp makes 0600 files: use the usual mode
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -96,6 +96,9 @@ def test_atomic_write_leaves_no_temp_and_replaces(tmp_path):
     nc.save({"a": 2}, path)
     assert nc.load(path) == {"a": 2}
     assert os.listdir(tmp_path) == ["ck.npz"]          # no temporary files left behind
+    mask = os.umask(0)
+    os.umask(mask)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~mask   # the usual mode, not 0600
     assert os.path.exists(str(path))                    # the exact name (no suffix added)
     # a failing save (unsupported object) leaves the old checkpoint intact and no temp file
     with pytest.raises(TypeError, match="cannot save"):

@@ -84,7 +84,8 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        ms = sorted(self.milestones.elements())
+        # (a plain dict after a checkpoint round trip: count the repeats by hand)
+        ms = sorted(m for m, count in self.milestones.items() for _ in range(count))
         return [base * self.gamma ** bisect.bisect_right(ms, self.last_epoch)
                 for base in self.base_lrs]
 

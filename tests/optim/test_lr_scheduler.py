@@ -124,3 +124,25 @@ def test_scheduler_state_dict_resume():
     s.step()
     s2.step()
     assert s.get_last_lr() == s2.get_last_lr() == [0.125]
+
+
+@pytest.mark.parametrize("make", [lambda o: MultiStepLR(o, [2, 4, 4], 0.5),
+                                  lambda o: OneCycleLR(o, 1.0, total_steps=12),
+                                  lambda o: CosineAnnealingLR(o, 6)])
+def test_scheduler_state_survives_checkpoint(make, tmp_path):
+    opt = make_opt(momentum=0.9)
+    s = make(opt)
+    for _ in range(3):
+        opt.step()
+        s.step()
+    nc.save({"opt": opt.state_dict(), "sched": s.state_dict()}, tmp_path / "ck")
+    ck = nc.load(tmp_path / "ck")
+    opt2 = make_opt(momentum=0.9)
+    s2 = make(opt2)
+    opt2.load_state_dict(ck["opt"])
+    s2.load_state_dict(ck["sched"])
+    for _ in range(5):
+        s.step()
+        s2.step()
+        assert s.get_last_lr() == s2.get_last_lr()
+        assert opt.param_groups[0]["momentum"] == opt2.param_groups[0]["momentum"]
