@@ -154,3 +154,39 @@ def test_file_objects(tmp_path):
     nc.save({"k": [1, 2]}, buf)
     buf.seek(0)
     assert nc.load(buf) == {"k": [1, 2]}
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_leaves = (st.none() | st.booleans() | st.integers(-2 ** 80, 2 ** 80)
+           | st.floats(allow_nan=False) | st.text(max_size=8)
+           | hnp.arrays(st.sampled_from([np.float32, np.float64, np.int64, np.uint8, np.bool_,
+                                         np.float16]),
+                        hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)))
+_trees = st.recursive(_leaves, lambda c: st.lists(c, max_size=3)
+                      | st.tuples(c, c)
+                      | st.dictionaries(st.text(max_size=5) | st.integers(-5, 5), c, max_size=3),
+                      max_leaves=12)
+
+
+def _same(a, b):
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                and a.tobytes() == b.tobytes())
+    if isinstance(a, dict):
+        return (isinstance(b, dict) and list(a) == list(b)
+                and all(_same(a[k], b[k]) for k in a))
+    if isinstance(a, (list, tuple)):
+        return (type(a) is type(b) and len(a) == len(b)
+                and all(_same(x, y) for x, y in zip(a, b)))
+    return type(a) is type(b) and a == b
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(obj=_trees)
+def test_round_trip_property(obj, tmp_path):
+    nc.save({"root": obj}, tmp_path / "p.ck")
+    assert _same(nc.load(tmp_path / "p.ck")["root"], obj)

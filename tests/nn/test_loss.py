@@ -224,3 +224,28 @@ def test_loss_module_validation():
         nn.MSELoss(reduction="bad")
     ce = nn.CrossEntropyLoss(weight=nc.ones(3), ignore_index=0)
     assert "weight" in ce.state_dict()
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 6), c=st.integers(1, 6), shift=st.floats(-1e4, 1e4),
+       scale=st.floats(0.1, 1e3), seed=st.integers(0, 2 ** 31), ls=st.sampled_from([0.0, 0.3]))
+def test_cross_entropy_properties(n, c, shift, scale, seed, ls):
+    """Shifting every logit of a row leaves loss and gradient unchanged; the loss is
+    non-negative and finite; the gradient of each row sums to 0."""
+    r = np.random.default_rng(seed)
+    x = r.standard_normal((n, c)) * scale
+    y = nc.tensor(r.integers(0, c, n))
+    a = t64(x)
+    b = t64(x + shift)
+    la = F.cross_entropy(a, y, label_smoothing=ls)
+    lb = F.cross_entropy(b, y, label_smoothing=ls)
+    la.backward()
+    lb.backward()
+    assert np.isfinite(la.item()) and la.item() >= -1e-12
+    np.testing.assert_allclose(lb.item(), la.item(), rtol=1e-6, atol=1e-6 * scale)
+    np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-6)
+    np.testing.assert_allclose(a.grad.numpy().sum(1), 0, atol=1e-12)
