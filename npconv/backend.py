@@ -54,10 +54,15 @@ _BY_TYPE = {numpy.ndarray: _CPU}
 _ndarray = numpy.ndarray
 
 
+# other types (Python and NumPy scalars, None, subclasses) -> the Backend they resolved to
+_RESOLVED = {}
+
+
 def register_backend(backend):
     """Make ``backend`` known to every op (used for CuPy and for test stand-ins)."""
     _BACKENDS[backend.name] = backend
     _BY_TYPE[backend.array_type] = backend
+    _RESOLVED.clear()
     return backend
 
 
@@ -65,6 +70,7 @@ def unregister_backend(name):
     b = _BACKENDS.pop(name, None)
     if b is not None:
         _BY_TYPE.pop(b.array_type, None)
+    _RESOLVED.clear()
 
 
 def backends():
@@ -132,16 +138,23 @@ def _Tensor():
 
 def backend_of(array):
     """The Backend an array belongs to (NumPy scalars and Python numbers count as CPU)."""
-    b = _BY_TYPE.get(type(array))
+    t = type(array)
+    b = _BY_TYPE.get(t) or _RESOLVED.get(t)
     if b is not None:
         return b
-    for t, b in list(_BY_TYPE.items()):
-        if isinstance(array, t):
+    if t.__module__.startswith("cupy") and not _cuda_state["checked"]:
+        _load_cuda()
+        b = _BY_TYPE.get(t)
+        if b is not None:
             return b
-    if type(array).__module__.startswith("cupy") and not _cuda_state["checked"]:
-        if _load_cuda() is not None:
-            return backend_of(array)
-    return _CPU
+    b = _CPU
+    for at, ab in list(_BY_TYPE.items()):
+        if isinstance(array, at):
+            b = ab
+            break
+    if t is not _Tensor():
+        _RESOLVED[t] = b
+    return b
 
 
 def get_array_module(*arrays):
@@ -151,7 +164,7 @@ def get_array_module(*arrays):
         t = type(a)
         if t is _ndarray:
             continue
-        b = _BY_TYPE.get(t)
+        b = _BY_TYPE.get(t) or _RESOLVED.get(t)
         if b is None:
             if isinstance(a, _Tensor()):
                 a = a.data
