@@ -46,34 +46,45 @@ def conv_output_size(size, kernel, stride, padding, dilation=1):
 
 # ------------------------------------------------------------------ workspace (NumPy only)
 class _Workspace:
-    """Reusable scratch arrays keyed by (tag, shape, dtype).
+    """Reusable scratch arrays: a small caching allocator for NumPy.
 
     An array is handed out again only when no one else holds a reference to it (no Tensor,
-    saved ctx or view): CPython's reference count tells exactly. Big temporaries are then
-    allocated once per training run instead of once per step.
+    saved ctx or view of it): CPython's reference count tells exactly. Big temporaries are
+    then allocated once per training run instead of once per step (fresh big arrays cost a
+    page fault per 4 KiB page on every use).
+
+    * ``empty(xp, tag, shape, dtype)`` (no ``init``): best fit from one shared pool of flat
+      arrays (any tag; an array at most twice the size asked for), returned as a reshaped
+      view of it, so layers of different shapes share memory when their lifetimes allow.
+    * with ``init`` (a fill value): an exact array per (tag, shape), filled once when made;
+      used for padded buffers whose border keeps its fill because only the interior is
+      ever written.
     """
 
     MIN_BYTES = 1 << 18          # smaller arrays come cheaply from the allocator
     MAX_PER_KEY = 6
-    MAX_TOTAL_BYTES = 3 << 30
+    MAX_TOTAL_BYTES = 2 << 30
 
     def __init__(self):
         self.enabled = True
-        self._pool = {}
+        self._pool = {}          # (tag, shape, dtype, init) -> [arrays]   (filled buffers)
+        self._flat = {}          # dtype -> [flat arrays]                  (scratch)
         self._total = 0
         self._lock = threading.Lock()
 
     def empty(self, xp, tag, shape, dtype, init=None):
-        """An uninitialised array; ``init`` (a fill value) is applied only when the array is
-        freshly allocated (callers keep the invariant that the filled border is never
-        overwritten)."""
+        """An array of ``shape``: uninitialised (``init`` None) or, for the keyed pool,
+        filled with ``init`` when first made."""
         dtype = numpy.dtype(dtype)
         shape = tuple(int(s) for s in shape)
-        nbytes = dtype.itemsize
+        n = 1
         for s in shape:
-            nbytes *= s
+            n *= s
+        nbytes = n * dtype.itemsize
         if xp is not numpy or not self.enabled or nbytes < self.MIN_BYTES:
             return self._fresh(xp, shape, dtype, init)
+        if init is None:
+            return self._scratch(xp, shape, n, dtype)
         key = (tag, shape, dtype.str, init)
         with self._lock:
             lst = self._pool.get(key)
@@ -89,6 +100,24 @@ class _Workspace:
                 self._total += nbytes
             return a
 
+    def _scratch(self, xp, shape, n, dtype):
+        with self._lock:
+            lst = self._flat.setdefault(dtype.str, [])
+            best = -1
+            for i in range(len(lst)):
+                size = lst[i].size
+                if n <= size <= 2 * n and (best < 0 or size < lst[best].size):
+                    # references: the list and getrefcount's argument
+                    if sys.getrefcount(lst[i]) <= 2:
+                        best = i
+            if best >= 0:
+                return lst[best][:n].reshape(shape)
+            a = xp.empty(n, dtype)
+            if self._total + a.nbytes <= self.MAX_TOTAL_BYTES:
+                lst.append(a)
+                self._total += a.nbytes
+            return a.reshape(shape)
+
     @staticmethod
     def _fresh(xp, shape, dtype, init):
         if init is None:
@@ -100,6 +129,7 @@ class _Workspace:
     def clear(self):
         with self._lock:
             self._pool.clear()
+            self._flat.clear()
             self._total = 0
 
 

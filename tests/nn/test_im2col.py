@@ -72,18 +72,29 @@ def test_workspace_reuses_only_free_arrays():
     ws = I._Workspace()
     a = ws.empty(np, "t", (512, 512), np.float32)
     b = ws.empty(np, "t", (512, 512), np.float32)
-    assert a is not b                    # a is still referenced
+    assert not np.shares_memory(a, b)            # a is still referenced
     view = a[1:]
     del a
     c = ws.empty(np, "t", (512, 512), np.float32)
-    assert c is not view.base            # a view keeps its base alive
-    del view, c
-    d = ws.empty(np, "t", (512, 512), np.float32)
-    e = ws.empty(np, "t", (512, 512), np.float32)
-    assert d is not e
+    assert not np.shares_memory(c, view)         # a view keeps its memory alive
+    del view, b
+    d = ws.empty(np, "t", (256, 1024), np.float32)   # any shape of a fitting size
+    e = ws.empty(np, "t", (300, 512), np.float32)    # a larger free array, <= 2x, fits
+    assert not np.shares_memory(d, e) and not np.shares_memory(c, d)
+    assert len(ws._flat["<f4"]) == 3
     ws.clear()
     small = ws.empty(np, "t", (4,), np.float32)   # small arrays are never pooled
     assert sys.getrefcount(small) == 2
+
+
+def test_workspace_filled_buffers_keep_their_border():
+    ws = I._Workspace()
+    a = ws.empty(np, "pad", (256, 512), np.float32, init=-1.0)
+    assert (a == -1).all()
+    a[1:-1, 1:-1] = 5
+    del a
+    b = ws.empty(np, "pad", (256, 512), np.float32, init=-1.0)
+    assert b[0, 0] == -1 and b[1, 1] == 5        # the same buffer, not refilled
 
 
 def test_workspace_can_be_disabled():

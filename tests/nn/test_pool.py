@@ -1,7 +1,7 @@
 """Pooling: gradcheck grid, loop-reference equality, the 2x2 fast path, ties, errors."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import npconv as nc
 import npconv.nn.functional as F
@@ -83,6 +83,8 @@ def test_pools_match_reference_random(data):
     x = rng.integers(-3, 4, (2, 2, H, W)).astype(np.float32)
     y, idx = F.max_pool2d(T(x), k, s, p, d, ceil, return_indices=True)
     ry, ridx = R.max_pool2d(x, k, s, p, d, ceil)
+    # a dilated window may fall entirely in the padding (-inf, no meaningful index): skip
+    assume(np.isfinite(ry).all())
     np.testing.assert_array_equal(y.data, ry)
     np.testing.assert_array_equal(idx.data, ridx)
     np.testing.assert_array_equal(F.max_pool2d(T(x), k, s, p, d, ceil).data, ry)
