@@ -678,7 +678,7 @@ _function._Tensor = Tensor
 
 def _shares_memory(a, b):
     xp = _backend.get_array_module(a)
-    fn = getattr(xp, "shares_memory", None)
+    fn = getattr(xp, "may_share_memory", None)
     if fn is None:
         return True
     return bool(fn(a, b))

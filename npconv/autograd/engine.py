@@ -44,7 +44,8 @@ def _accumulate_leaf(leaf, g):
         leaf.grad = T._wrap(g.copy())
     else:
         # out of place: the old grad may be in use elsewhere
-        leaf.grad = T._wrap(leaf.grad.data + g)
+        s = leaf.grad.data + g
+        leaf.grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
 
 
 def _as_array(g, node):
@@ -144,7 +145,8 @@ def _retain_grads(node, gouts):
         t = ref()
         g = gouts[nr]
         if t is not None and g is not None:
-            t.grad = T._wrap(g.copy()) if t.grad is None else T._wrap(t.grad.data + g)
+            s = g.copy() if t.grad is None else t.grad.data + g
+            t.grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
 
 
 def _fill_zeros(node, gouts):

@@ -346,3 +346,12 @@ def test_backward_may_return_a_tensor_or_numpy_scalar():
     assert isinstance(y.data, np.ndarray) and y.item() == 1.5
     y.backward()
     assert x.grad.tolist() == [0.5, 0.5, 0.5]
+
+
+def test_zero_dim_leaf_gradients_stay_arrays_when_accumulated():
+    x = nc.tensor(2.0, requires_grad=True)
+    (x * x + x * 3).backward()          # two 0-d gradients are summed
+    (x * 2).backward()
+    assert isinstance(x.grad.data, np.ndarray) and x.grad.item() == 9.0
+    x.grad.zero_()
+    assert x.grad.item() == 0.0
