@@ -52,6 +52,37 @@ class _MemoryPointer:
         return "<standin MemoryPointer>"
 
 
+class _Flags:
+    """``a.flags`` as CuPy has it: c_contiguous, f_contiguous, owndata (and ['C_CONTIGUOUS']
+    style lookups); NumPy-only flags such as ``writeable`` are refused."""
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+    _KEYS = {"C_CONTIGUOUS": "c_contiguous", "F_CONTIGUOUS": "f_contiguous",
+             "OWNDATA": "owndata"}
+
+    def __init__(self, f):
+        self.c_contiguous = f.c_contiguous
+        self.f_contiguous = f.f_contiguous
+        self.owndata = f.owndata
+
+    @property
+    def fnc(self):
+        return self.f_contiguous and not self.c_contiguous
+
+    @property
+    def forc(self):
+        return self.f_contiguous or self.c_contiguous
+
+    def __getitem__(self, name):
+        try:
+            return getattr(self, self._KEYS[name])
+        except KeyError:
+            raise KeyError("%s is not defined for cupy.ndarray.flags" % name) from None
+
+    def __repr__(self):
+        return "  C_CONTIGUOUS : %s\n  F_CONTIGUOUS : %s\n  OWNDATA : %s" % (
+            self.c_contiguous, self.f_contiguous, self.owndata)
+
+
 class _Device:
     """``a.device`` and ``xp.cuda.Device(i)``: ``.id``, ``.use()``, and a context manager
     that makes ``i`` the current device."""
@@ -273,6 +304,10 @@ class StandinArray:
     @property
     def data(self):
         return _MemoryPointer(self)
+
+    @property
+    def flags(self):
+        return _Flags(self._a.flags)
 
     @property
     def device(self):

@@ -407,3 +407,13 @@ def test_standin_operators_defer_to_tensors_like_cupy():
     assert to_host(r).tolist() == [2.0, 3.0]
     with pytest.raises(RuntimeError, match="standin:0 and cpu"):
         dev([1.0, 2.0]) * nc.ones(2)               # a host Tensor: a device clash, named
+
+
+def test_standin_flags_like_cupy():
+    a = dev(numpy.zeros((2, 3)))
+    assert a.flags.c_contiguous and a.flags["C_CONTIGUOUS"] and not a.T.flags.c_contiguous
+    assert a.T.flags.f_contiguous and a.flags.forc
+    with pytest.raises(AttributeError):
+        a.flags.writeable                          # NumPy-only
+    with pytest.raises(KeyError):
+        a.flags["WRITEABLE"]
