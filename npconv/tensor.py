@@ -76,6 +76,13 @@ def _coerce(t, o, true_div=False):
         if kt == "f" or kt == "c":
             if ko in "biu":
                 o = Tensor._wrap(o.data.astype(t.data.dtype))
+            elif o.data.dtype != t.data.dtype and (o.data.ndim == 0) != (t.data.ndim == 0):
+                # as PyTorch: a 0-d tensor of the same category does not promote a
+                # dimensioned one (x32 * tensor(0.5, float64) stays float32)
+                if o.data.ndim == 0:
+                    o = o.to(t.data.dtype)
+                else:
+                    t = t.to(o.data.dtype)
             return t, o
         if ko == "f" or ko == "c":
             return Tensor._wrap(t.data.astype(o.data.dtype)), o

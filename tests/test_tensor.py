@@ -206,6 +206,12 @@ def test_integer_tensors_promote_like_pytorch_never_to_float64():
         assert r.dtype == np.float32, r.dtype
     assert (i / 2).tolist() == [0.0, 0.5, 1.0, 1.5]
     assert (f.double() * i).dtype == np.float64
+    # a 0-d float64 tensor (or 0-d array) does not promote a float32 tensor, as PyTorch
+    s64 = nc.tensor(np.array(0.5))
+    assert (f * s64).dtype == np.float32 and (s64 * f).dtype == np.float32
+    assert (f * np.array(0.5)).dtype == np.float32 and (f / np.array(2.0)).tolist() == [0.5] * 4
+    assert (f.double() * nc.tensor(0.5)).dtype == np.float64
+    assert (f * nc.ones(4, dtype=nc.float64)).dtype == np.float64   # both dimensioned
     loss = nc.tensor([1.0, 2.0], requires_grad=True)
     total = (loss * nc.tensor([3, 4])).sum() / 2      # int weights: grads stay float32
     total.backward()
