@@ -452,6 +452,46 @@ class Tensor:
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
 
+    # integer and logical elementwise ops: no gradient (piecewise constant or boolean)
+    def _nograd_op(self, o, op, reflected=False):
+        o = o.data if isinstance(o, Tensor) else (o.item() if isinstance(o, numpy.generic)
+                                                   else o)
+        return Tensor._wrap(op(o, self.data) if reflected else op(self.data, o))
+
+    def __floordiv__(self, o):
+        return self._nograd_op(o, lambda a, b: a // b)
+
+    def __rfloordiv__(self, o):
+        return self._nograd_op(o, lambda a, b: a // b, True)
+
+    def __mod__(self, o):
+        return self._nograd_op(o, lambda a, b: a % b)
+
+    def __rmod__(self, o):
+        return self._nograd_op(o, lambda a, b: a % b, True)
+
+    def __and__(self, o):
+        return self._nograd_op(o, lambda a, b: a & b)
+
+    def __or__(self, o):
+        return self._nograd_op(o, lambda a, b: a | b)
+
+    def __xor__(self, o):
+        return self._nograd_op(o, lambda a, b: a ^ b)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return Tensor._wrap(~self.data)
+
+    logical_not = __invert__
+
+    def any(self, dim=None, keepdim=False):
+        return Tensor._wrap(_as_nd(self.data.any(axis=dim, keepdims=keepdim)))
+
+    def all(self, dim=None, keepdim=False):
+        return Tensor._wrap(_as_nd(self.data.all(axis=dim, keepdims=keepdim)))
+
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False):
         return _red.Sum.apply(self, dim, keepdim)
@@ -681,6 +721,10 @@ class Tensor:
 
 
 _function._Tensor = Tensor
+
+
+def _as_nd(a):
+    return numpy.asarray(a) if isinstance(a, numpy.generic) else a
 
 
 def _shares_memory(a, b):

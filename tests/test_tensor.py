@@ -216,3 +216,18 @@ def test_integer_tensors_promote_like_pytorch_never_to_float64():
     total = (loss * nc.tensor([3, 4])).sum() / 2      # int weights: grads stay float32
     total.backward()
     assert total.dtype == np.float32 and loss.grad.tolist() == [1.5, 2.0]
+
+
+def test_integer_and_logical_ops_without_grad():
+    i = nc.tensor([7, -3, 4])
+    assert (i // 2).tolist() == [3, -2, 2] and (i % 3).tolist() == [1, 0, 1]
+    assert (10 // nc.tensor([3, 4])).tolist() == [3, 2]
+    m1, m2 = nc.tensor([True, False, True]), nc.tensor([True, True, False])
+    assert (m1 & m2).tolist() == [True, False, False]
+    assert (m1 | m2).tolist() == [True, True, True]
+    assert (m1 ^ m2).tolist() == [False, True, True]
+    assert (~m1).tolist() == [False, True, False]
+    assert m1.any().item() is True and m1.all().item() is False
+    assert m1.any().shape == () and isinstance(m1.all().data, np.ndarray)
+    x = nc.tensor([1.5, -2.5], requires_grad=True)
+    assert not (x // 1).requires_grad and (x // 1).tolist() == [1.0, -3.0]
