@@ -128,6 +128,385 @@ FFT = frozenset(['config', 'fft', 'fft2', 'fftfreq', 'fftn', 'fftshift', 'hfft',
  'ifftshift', 'ihfft', 'irfft', 'irfft2', 'irfftn', 'rfft', 'rfft2', 'rfftfreq', 'rfftn'])
 LIB = frozenset(['stride_tricks'])
 STRIDE_TRICKS = frozenset(['annotations', 'as_strided', 'np', 'sliding_window_view'])
+# keyword arguments each callable accepts (absent: unknown, or it takes **kwargs)
+KWARGS = {
+    'all': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'allclose': frozenset(['a', 'atol', 'b', 'equal_nan', 'rtol']),
+    'alltrue': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'amax': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'amin': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'angle': frozenset(['deg', 'z']),
+    'any': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'append': frozenset(['arr', 'axis', 'values']),
+    'apply_over_axes': frozenset(['a', 'axes', 'func']),
+    'arange': frozenset(['dtype', 'start', 'step', 'stop']),
+    'argmax': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'argmin': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'argpartition': frozenset(['a', 'axis', 'kth']),
+    'argsort': frozenset(['a', 'axis', 'kind']),
+    'argwhere': frozenset(['a']),
+    'around': frozenset(['a', 'decimals', 'out']),
+    'array': frozenset(['blocking', 'copy', 'dtype', 'ndmin', 'obj', 'order', 'subok']),
+    'array_equal': frozenset(['a1', 'a2', 'equal_nan']),
+    'array_equiv': frozenset(['a1', 'a2']),
+    'array_repr': frozenset(['arr', 'max_line_width', 'precision', 'suppress_small']),
+    'array_split': frozenset(['ary', 'axis', 'indices_or_sections']),
+    'array_str': frozenset(['arr', 'max_line_width', 'precision', 'suppress_small']),
+    'asanyarray': frozenset(['a', 'blocking', 'copy', 'dtype', 'order']),
+    'asarray': frozenset(['a', 'blocking', 'copy', 'dtype', 'order']),
+    'asarray_chkfinite': frozenset(['a', 'dtype', 'order']),
+    'ascontiguousarray': frozenset(['a', 'dtype']),
+    'asfarray': frozenset(['a', 'dtype']),
+    'asfortranarray': frozenset(['a', 'dtype']),
+    'asnumpy': frozenset(['a', 'blocking', 'order', 'out', 'stream']),
+    'astype': frozenset(['copy']),
+    'atleast_1d': frozenset([]),
+    'atleast_2d': frozenset([]),
+    'atleast_3d': frozenset([]),
+    'average': frozenset(['a', 'axis', 'keepdims', 'returned', 'weights']),
+    'bartlett': frozenset(['M']),
+    'base_repr': frozenset(['base', 'number', 'padding']),
+    'binary_repr': frozenset(['num', 'width']),
+    'bincount': frozenset(['minlength', 'weights', 'x']),
+    'blackman': frozenset(['M']),
+    'broadcast_arrays': frozenset([]),
+    'broadcast_shapes': frozenset([]),
+    'broadcast_to': frozenset(['array', 'shape']),
+    'byte_bounds': frozenset(['a']),
+    'can_cast': frozenset(['casting', 'from_', 'to']),
+    'choose': frozenset(['a', 'choices', 'mode', 'out']),
+    'clear_memo': frozenset([]),
+    'clip': frozenset(['a', 'a_max', 'a_min', 'out']),
+    'column_stack': frozenset(['tup']),
+    'common_type': frozenset([]),
+    'compress': frozenset(['a', 'axis', 'condition', 'out']),
+    'concat': frozenset(['axis', 'casting', 'dtype', 'out', 'tup']),
+    'concatenate': frozenset(['axis', 'casting', 'dtype', 'out', 'tup']),
+    'convolve': frozenset(['a', 'mode', 'v']),
+    'copy': frozenset(['a', 'order']),
+    'copyto': frozenset(['casting', 'dst', 'src', 'where']),
+    'corrcoef': frozenset(['a', 'bias', 'ddof', 'dtype', 'rowvar', 'y']),
+    'correlate': frozenset(['a', 'mode', 'v']),
+    'count_nonzero': frozenset(['a', 'axis']),
+    'cov': frozenset(['a', 'aweights', 'bias', 'ddof', 'dtype', 'fweights', 'rowvar', 'y']),
+    'cross': frozenset(['a', 'axis', 'axisa', 'axisb', 'axisc', 'b']),
+    'cumprod': frozenset(['a', 'axis', 'dtype', 'out']),
+    'cumproduct': frozenset(['a', 'axis', 'dtype', 'out']),
+    'cumsum': frozenset(['a', 'axis', 'dtype', 'out']),
+    'cumulative_prod': frozenset(['axis', 'dtype', 'include_initial', 'out']),
+    'cumulative_sum': frozenset(['axis', 'dtype', 'include_initial', 'out']),
+    'delete': frozenset(['arr', 'axis', 'indices']),
+    'diag': frozenset(['k', 'v']),
+    'diag_indices': frozenset(['n', 'ndim']),
+    'diag_indices_from': frozenset(['arr']),
+    'diagflat': frozenset(['k', 'v']),
+    'diagonal': frozenset(['a', 'axis1', 'axis2', 'offset']),
+    'diff': frozenset(['a', 'append', 'axis', 'n', 'prepend']),
+    'digitize': frozenset(['bins', 'right', 'x']),
+    'dot': frozenset(['a', 'b', 'out']),
+    'dsplit': frozenset(['ary', 'indices_or_sections']),
+    'dstack': frozenset(['tup']),
+    'ediff1d': frozenset(['arr', 'to_begin', 'to_end']),
+    'empty': frozenset(['dtype', 'order', 'shape']),
+    'empty_like': frozenset(['dtype', 'order', 'prototype', 'shape', 'subok']),
+    'expand_dims': frozenset(['a', 'axis']),
+    'extract': frozenset(['a', 'condition']),
+    'eye': frozenset(['M', 'N', 'dtype', 'k', 'order']),
+    'fft.fft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.fft2': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.fftfreq': frozenset(['d', 'n']),
+    'fft.fftn': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.fftshift': frozenset(['axes', 'x']),
+    'fft.hfft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.ifft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.ifft2': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.ifftn': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.ifftshift': frozenset(['axes', 'x']),
+    'fft.ihfft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.irfft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.irfft2': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.irfftn': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.rfft': frozenset(['a', 'axis', 'n', 'norm']),
+    'fft.rfft2': frozenset(['a', 'axes', 'norm', 's']),
+    'fft.rfftfreq': frozenset(['d', 'n']),
+    'fft.rfftn': frozenset(['a', 'axes', 'norm', 's']),
+    'fill_diagonal': frozenset(['a', 'val', 'wrap']),
+    'flatnonzero': frozenset(['a']),
+    'flip': frozenset(['a', 'axis']),
+    'fliplr': frozenset(['a']),
+    'flipud': frozenset(['a']),
+    'fromDlpack': frozenset(['dltensor']),
+    'from_dlpack': frozenset(['array', 'copy', 'device']),
+    'full': frozenset(['dtype', 'fill_value', 'order', 'shape']),
+    'full_like': frozenset(['a', 'dtype', 'fill_value', 'order', 'shape', 'subok']),
+    'get_array_module': frozenset([]),
+    'get_default_memory_pool': frozenset([]),
+    'get_default_pinned_memory_pool': frozenset([]),
+    'get_printoptions': frozenset([]),
+    'gradient': frozenset(['axis', 'edge_order', 'f']),
+    'hamming': frozenset(['M']),
+    'hanning': frozenset(['M']),
+    'histogram': frozenset(['bins', 'density', 'range', 'weights', 'x']),
+    'histogram2d': frozenset(['bins', 'density', 'range', 'weights', 'x', 'y']),
+    'histogramdd': frozenset(['bins', 'density', 'range', 'sample', 'weights']),
+    'hsplit': frozenset(['ary', 'indices_or_sections']),
+    'hstack': frozenset(['casting', 'dtype', 'tup']),
+    'identity': frozenset(['dtype', 'n']),
+    'imag': frozenset(['val']),
+    'in1d': frozenset(['ar1', 'ar2', 'assume_unique', 'invert']),
+    'indices': frozenset(['dimensions', 'dtype']),
+    'inner': frozenset(['a', 'b']),
+    'interp': frozenset(['fp', 'left', 'period', 'right', 'x', 'xp']),
+    'intersect1d': frozenset(['arr1', 'arr2', 'assume_unique', 'return_indices']),
+    'is_available': frozenset([]),
+    'isclose': frozenset(['a', 'atol', 'b', 'equal_nan', 'rtol']),
+    'iscomplex': frozenset(['x']),
+    'iscomplexobj': frozenset(['x']),
+    'isdtype': frozenset(['dtype', 'kind']),
+    'isfortran': frozenset(['a']),
+    'isin': frozenset(['assume_unique', 'element', 'invert', 'test_elements']),
+    'isneginf': frozenset(['out', 'x']),
+    'isposinf': frozenset(['out', 'x']),
+    'isreal': frozenset(['x']),
+    'isrealobj': frozenset(['x']),
+    'isscalar': frozenset(['element']),
+    'issctype': frozenset(['rep']),
+    'issubclass_': frozenset(['arg1', 'arg2']),
+    'issubdtype': frozenset(['arg1', 'arg2']),
+    'issubsctype': frozenset(['arg1', 'arg2']),
+    'iterable': frozenset(['y']),
+    'ix_': frozenset([]),
+    'kaiser': frozenset(['M', 'beta']),
+    'kron': frozenset(['a', 'b']),
+    'lexsort': frozenset(['keys']),
+    'lib.stride_tricks.as_strided': frozenset(['shape', 'strides', 'x']),
+    'lib.stride_tricks.sliding_window_view': frozenset(['axis', 'subok', 'window_shape', 'writeable', 'x']),
+    'linalg.cholesky': frozenset(['a']),
+    'linalg.cond': frozenset(['p', 'x']),
+    'linalg.cross': frozenset(['axis']),
+    'linalg.det': frozenset(['a']),
+    'linalg.eig': frozenset(['a']),
+    'linalg.eigh': frozenset(['UPLO', 'a']),
+    'linalg.eigvals': frozenset(['a']),
+    'linalg.eigvalsh': frozenset(['UPLO', 'a']),
+    'linalg.inv': frozenset(['a']),
+    'linalg.lstsq': frozenset(['a', 'b', 'rcond']),
+    'linalg.matmul': frozenset(['axes', 'axis', 'casting', 'dtype', 'keepdims', 'order', 'out', 'signature']),
+    'linalg.matrix_power': frozenset(['M', 'n']),
+    'linalg.matrix_rank': frozenset(['M', 'tol']),
+    'linalg.matrix_transpose': frozenset(['a']),
+    'linalg.norm': frozenset(['axis', 'keepdims', 'ord', 'x']),
+    'linalg.pinv': frozenset(['a', 'rcond']),
+    'linalg.qr': frozenset(['a', 'mode']),
+    'linalg.slogdet': frozenset(['a']),
+    'linalg.solve': frozenset(['a', 'b']),
+    'linalg.svd': frozenset(['a', 'compute_uv', 'full_matrices']),
+    'linalg.tensorinv': frozenset(['a', 'ind']),
+    'linalg.tensorsolve': frozenset(['a', 'axes', 'b']),
+    'linspace': frozenset(['axis', 'dtype', 'endpoint', 'num', 'retstep', 'start', 'stop']),
+    'load': frozenset(['allow_pickle', 'file', 'mmap_mode']),
+    'logspace': frozenset(['axis', 'base', 'dtype', 'endpoint', 'num', 'start', 'stop']),
+    'make_aligned_dtype': frozenset(['alignment', 'dtype', 'recurse']),
+    'mask_indices': frozenset(['k', 'mask_func', 'n']),
+    'matmul': frozenset(['axes', 'axis', 'casting', 'dtype', 'keepdims', 'order', 'out', 'signature']),
+    'matrix_transpose': frozenset([]),
+    'max': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'may_share_memory': frozenset(['a', 'b', 'max_work']),
+    'mean': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'median': frozenset(['a', 'axis', 'keepdims', 'out', 'overwrite_input']),
+    'memoize': frozenset(['for_each_device']),
+    'min': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'min_scalar_type': frozenset(['a']),
+    'mintypecode': frozenset(['default', 'typechars', 'typeset']),
+    'moveaxis': frozenset(['a', 'destination', 'source']),
+    'msort': frozenset(['a']),
+    'nan_to_num': frozenset(['copy', 'nan', 'neginf', 'posinf', 'x']),
+    'nanargmax': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'nanargmin': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'nancumprod': frozenset(['a', 'axis', 'dtype', 'out']),
+    'nancumsum': frozenset(['a', 'axis', 'dtype', 'out']),
+    'nanmax': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'nanmean': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'nanmedian': frozenset(['a', 'axis', 'keepdims', 'out', 'overwrite_input']),
+    'nanmin': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'nanprod': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'nanstd': frozenset(['a', 'axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'nansum': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'nanvar': frozenset(['a', 'axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'ndarray.all': frozenset(['axis', 'keepdims', 'out']),
+    'ndarray.any': frozenset(['axis', 'keepdims', 'out']),
+    'ndarray.argmax': frozenset(['axis', 'dtype', 'keepdims', 'out']),
+    'ndarray.argmin': frozenset(['axis', 'dtype', 'keepdims', 'out']),
+    'ndarray.argpartition': frozenset(['axis', 'kth']),
+    'ndarray.argsort': frozenset(['axis', 'kind']),
+    'ndarray.astype': frozenset(['casting', 'copy', 'dtype', 'order', 'subok']),
+    'ndarray.byteswap': frozenset(['inplace']),
+    'ndarray.choose': frozenset(['choices', 'mode', 'out']),
+    'ndarray.clip': frozenset(['max', 'min', 'out']),
+    'ndarray.compress': frozenset(['axis', 'condition', 'out']),
+    'ndarray.conj': frozenset([]),
+    'ndarray.conjugate': frozenset([]),
+    'ndarray.copy': frozenset(['order']),
+    'ndarray.cumprod': frozenset(['axis', 'dtype', 'out']),
+    'ndarray.cumsum': frozenset(['axis', 'dtype', 'out']),
+    'ndarray.diagonal': frozenset(['axis1', 'axis2', 'offset']),
+    'ndarray.dot': frozenset(['b', 'out']),
+    'ndarray.dump': frozenset(['file']),
+    'ndarray.dumps': frozenset([]),
+    'ndarray.fill': frozenset(['value']),
+    'ndarray.flatten': frozenset(['order']),
+    'ndarray.get': frozenset(['blocking', 'order', 'out', 'stream']),
+    'ndarray.item': frozenset([]),
+    'ndarray.max': frozenset(['axis', 'keepdims', 'out']),
+    'ndarray.mdspan': frozenset(['allow_unsafe', 'index_type']),
+    'ndarray.mean': frozenset(['axis', 'dtype', 'keepdims', 'out']),
+    'ndarray.min': frozenset(['axis', 'keepdims', 'out']),
+    'ndarray.nonzero': frozenset([]),
+    'ndarray.partition': frozenset(['axis', 'kth']),
+    'ndarray.prod': frozenset(['axis', 'dtype', 'keepdims', 'out']),
+    'ndarray.ptp': frozenset(['axis', 'keepdims', 'out']),
+    'ndarray.put': frozenset(['indices', 'mode', 'values']),
+    'ndarray.ravel': frozenset(['order']),
+    'ndarray.reduced_view': frozenset(['dtype']),
+    'ndarray.repeat': frozenset(['axis', 'repeats']),
+    'ndarray.reshape': frozenset(['copy', 'order']),
+    'ndarray.round': frozenset(['decimals', 'out']),
+    'ndarray.scatter_add': frozenset(['slices', 'value']),
+    'ndarray.scatter_max': frozenset(['slices', 'value']),
+    'ndarray.scatter_min': frozenset(['slices', 'value']),
+    'ndarray.searchsorted': frozenset(['side', 'sorter', 'v']),
+    'ndarray.set': frozenset(['arr', 'stream']),
+    'ndarray.sort': frozenset(['axis', 'kind']),
+    'ndarray.squeeze': frozenset(['axis']),
+    'ndarray.std': frozenset(['axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'ndarray.sum': frozenset(['axis', 'dtype', 'keepdims', 'out']),
+    'ndarray.swapaxes': frozenset(['axis1', 'axis2']),
+    'ndarray.take': frozenset(['axis', 'indices', 'out']),
+    'ndarray.toDlpack': frozenset([]),
+    'ndarray.tobytes': frozenset(['order']),
+    'ndarray.tofile': frozenset(['fid', 'format', 'sep']),
+    'ndarray.tolist': frozenset([]),
+    'ndarray.trace': frozenset(['axis1', 'axis2', 'dtype', 'offset', 'out']),
+    'ndarray.transpose': frozenset([]),
+    'ndarray.var': frozenset(['axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'ndarray.view': frozenset(['dtype', 'type']),
+    'ndim': frozenset(['a']),
+    'nonzero': frozenset(['a']),
+    'obj2sctype': frozenset(['default', 'rep']),
+    'ones': frozenset(['dtype', 'order', 'shape']),
+    'ones_like': frozenset(['a', 'dtype', 'order', 'shape', 'subok']),
+    'outer': frozenset(['a', 'b', 'out']),
+    'packbits': frozenset(['a', 'axis', 'bitorder']),
+    'partition': frozenset(['a', 'axis', 'kth']),
+    'percentile': frozenset(['a', 'axis', 'interpolation', 'keepdims', 'method', 'out', 'overwrite_input', 'q']),
+    'permute_dims': frozenset(['a', 'axes']),
+    'piecewise': frozenset(['condlist', 'funclist', 'x']),
+    'place': frozenset(['arr', 'mask', 'vals']),
+    'poly': frozenset(['seq_of_zeros']),
+    'polyadd': frozenset(['a1', 'a2']),
+    'polyfit': frozenset(['cov', 'deg', 'full', 'rcond', 'w', 'x', 'y']),
+    'polymul': frozenset(['a1', 'a2']),
+    'polysub': frozenset(['a1', 'a2']),
+    'polyval': frozenset(['p', 'x']),
+    'prod': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'product': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'promote_types': frozenset([]),
+    'ptp': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'put': frozenset(['a', 'ind', 'mode', 'v']),
+    'put_along_axis': frozenset(['arr', 'axis', 'indices', 'values']),
+    'putmask': frozenset(['a', 'mask', 'values']),
+    'quantile': frozenset(['a', 'axis', 'interpolation', 'keepdims', 'method', 'out', 'overwrite_input', 'q']),
+    'random.Generator.beta': frozenset(['a', 'b', 'dtype', 'size']),
+    'random.Generator.binomial': frozenset(['n', 'p', 'size']),
+    'random.Generator.chisquare': frozenset(['df', 'size']),
+    'random.Generator.dirichlet': frozenset(['alpha', 'size']),
+    'random.Generator.exponential': frozenset(['scale', 'size']),
+    'random.Generator.f': frozenset(['dfden', 'dfnum', 'size']),
+    'random.Generator.gamma': frozenset(['scale', 'shape', 'size']),
+    'random.Generator.geometric': frozenset(['p', 'size']),
+    'random.Generator.hypergeometric': frozenset(['nbad', 'ngood', 'nsample', 'size']),
+    'random.Generator.integers': frozenset(['dtype', 'endpoint', 'high', 'low', 'size']),
+    'random.Generator.logseries': frozenset(['p', 'size']),
+    'random.Generator.poisson': frozenset(['lam', 'size']),
+    'random.Generator.power': frozenset(['a', 'size']),
+    'random.Generator.random': frozenset(['dtype', 'out', 'size']),
+    'random.Generator.standard_exponential': frozenset(['dtype', 'method', 'out', 'size']),
+    'random.Generator.standard_gamma': frozenset(['dtype', 'out', 'shape', 'size']),
+    'random.Generator.standard_normal': frozenset(['dtype', 'out', 'size']),
+    'random.Generator.uniform': frozenset(['dtype', 'high', 'low', 'size']),
+    'ravel': frozenset(['a', 'order']),
+    'ravel_multi_index': frozenset(['dims', 'mode', 'multi_index', 'order']),
+    'real': frozenset(['val']),
+    'real_if_close': frozenset(['a', 'tol']),
+    'repeat': frozenset(['a', 'axis', 'repeats']),
+    'require': frozenset(['a', 'dtype', 'requirements']),
+    'reshape': frozenset(['a', 'copy', 'newshape', 'order']),
+    'resize': frozenset(['a', 'new_shape']),
+    'result_type': frozenset([]),
+    'roll': frozenset(['a', 'axis', 'shift']),
+    'rollaxis': frozenset(['a', 'axis', 'start']),
+    'roots': frozenset(['p']),
+    'rot90': frozenset(['a', 'axes', 'k']),
+    'round': frozenset(['a', 'decimals', 'out']),
+    'round_': frozenset(['a', 'decimals', 'out']),
+    'row_stack': frozenset(['casting', 'dtype', 'tup']),
+    'save': frozenset(['allow_pickle', 'arr', 'file']),
+    'sctype2char': frozenset(['sctype']),
+    'searchsorted': frozenset(['a', 'side', 'sorter', 'v']),
+    'select': frozenset(['choicelist', 'condlist', 'default']),
+    'set_printoptions': frozenset(['edgeitems', 'floatmode', 'formatter', 'infstr', 'legacy', 'linewidth', 'nanstr', 'override_repr', 'precision', 'sign', 'suppress', 'threshold']),
+    'setdiff1d': frozenset(['ar1', 'ar2', 'assume_unique']),
+    'setxor1d': frozenset(['ar1', 'ar2', 'assume_unique']),
+    'shape': frozenset(['a']),
+    'shares_memory': frozenset(['a', 'b', 'max_work']),
+    'show_config': frozenset(['_full']),
+    'size': frozenset(['a', 'axis']),
+    'sometrue': frozenset(['a', 'axis', 'keepdims', 'out']),
+    'sort': frozenset(['a', 'axis', 'kind']),
+    'sort_complex': frozenset(['a']),
+    'split': frozenset(['ary', 'axis', 'indices_or_sections']),
+    'squeeze': frozenset(['a', 'axis']),
+    'stack': frozenset(['axis', 'casting', 'dtype', 'out', 'tup']),
+    'std': frozenset(['a', 'axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'sum': frozenset(['a', 'axis', 'dtype', 'keepdims', 'out']),
+    'swapaxes': frozenset(['a', 'axis1', 'axis2']),
+    'take': frozenset(['a', 'axis', 'indices', 'out']),
+    'take_along_axis': frozenset(['a', 'axis', 'indices']),
+    'tensordot': frozenset(['a', 'axes', 'b']),
+    'tile': frozenset(['A', 'reps']),
+    'trace': frozenset(['a', 'axis1', 'axis2', 'dtype', 'offset', 'out']),
+    'transpose': frozenset(['a', 'axes']),
+    'trapezoid': frozenset(['axis', 'dx', 'x', 'y']),
+    'trapz': frozenset(['axis', 'dx', 'x', 'y']),
+    'tri': frozenset(['M', 'N', 'dtype', 'k']),
+    'tril': frozenset(['k', 'm']),
+    'tril_indices': frozenset(['k', 'm', 'n']),
+    'tril_indices_from': frozenset(['arr', 'k']),
+    'trim_zeros': frozenset(['filt', 'trim']),
+    'triu': frozenset(['k', 'm']),
+    'triu_indices': frozenset(['k', 'm', 'n']),
+    'triu_indices_from': frozenset(['arr', 'k']),
+    'typename': frozenset(['char']),
+    'ufunc': frozenset(['casting', 'dtype', 'out']),
+    'union1d': frozenset(['arr1', 'arr2']),
+    'unique': frozenset(['ar', 'axis', 'equal_nan', 'return_counts', 'return_index', 'return_inverse']),
+    'unique_all': frozenset(['x']),
+    'unique_counts': frozenset(['x']),
+    'unique_inverse': frozenset(['x']),
+    'unique_values': frozenset(['x']),
+    'unpackbits': frozenset(['a', 'axis', 'bitorder']),
+    'unravel_index': frozenset(['dims', 'indices', 'order']),
+    'unwrap': frozenset(['axis', 'discont', 'p', 'period']),
+    'vander': frozenset(['N', 'increasing', 'x']),
+    'var': frozenset(['a', 'axis', 'ddof', 'dtype', 'keepdims', 'out']),
+    'vdot': frozenset(['a', 'b']),
+    'vsplit': frozenset(['ary', 'indices_or_sections']),
+    'vstack': frozenset(['casting', 'dtype', 'tup']),
+    'where': frozenset(['condition', 'x', 'y']),
+    'who': frozenset(['vardict']),
+    'zeros': frozenset(['dtype', 'order', 'shape']),
+    'zeros_like': frozenset(['a', 'dtype', 'order', 'shape', 'subok']),
+}
 # ---- END DATA ----
 # fmt: on
 
@@ -162,7 +541,89 @@ def _generate():
             out.append("%s = %r\n" % (k, v))
         else:
             out.append("%s = frozenset(%s)\n" % (k, pprint.pformat(v, width=96, compact=True)))
+    kw = _keywords(cupy)
+    out.append("# keyword arguments each callable accepts (absent: unknown, or it takes **kwargs)\n")
+    out.append("KWARGS = {\n")
+    for k in sorted(kw):
+        out.append("    %r: frozenset(%r),\n" % (k, sorted(kw[k])))
+    out.append("}\n")
     return "".join(out)
+
+
+def _keywords(cupy):
+    """{'pad': {...}, 'ndarray.sum': {...}, 'ufunc': {...}, 'random.Generator.integers': ...,
+    'linalg.norm': ...}: the parameter names a caller may pass by keyword."""
+    import inspect
+    import re
+
+    def from_signature(f):
+        try:
+            sig = inspect.signature(f)
+        except (TypeError, ValueError):
+            return from_doc(f)
+        names = set()
+        for p in sig.parameters.values():
+            if p.kind is p.VAR_KEYWORD:
+                return None
+            if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) and p.name != "self":
+                names.add(p.name)
+        return names
+
+    def from_doc(f):
+        doc = (getattr(f, "__doc__", None) or "").strip().splitlines()
+        m = re.match(r"^[\w.]*?(\w+)\((.*)\)", doc[0]) if doc else None
+        if not m:
+            return None
+        names = set()
+        positional_only = False
+        for tok in m.group(2).split(","):
+            tok = tok.strip().split("=")[0].strip()
+            if tok.startswith("\\"):
+                tok = tok[1:]
+            if tok == "/":
+                names.clear()             # everything before '/' was positional-only
+                continue
+            if tok.startswith("**"):
+                return None
+            if not tok or tok.startswith("*"):
+                continue
+            name = tok.split()[-1]
+            if name != "self" and re.match(r"^\w+$", name):
+                names.add(name)
+        return None if positional_only else names
+
+    out = {}
+
+    def add(key, f):
+        names = from_signature(f)
+        if names is not None:
+            out[key] = names
+
+    for n in dir(cupy):
+        f = getattr(cupy, n, None)
+        if n.startswith("_") or isinstance(f, type) or not callable(f):
+            continue
+        if isinstance(f, cupy.ufunc):
+            continue
+        add(n, f)
+    out["ufunc"] = from_doc(cupy.add)
+    for n in dir(cupy.ndarray):
+        if not n.startswith("_") and callable(getattr(cupy.ndarray, n)):
+            names = from_doc(getattr(cupy.ndarray, n))
+            if names is not None:
+                out["ndarray." + n] = names
+    for n in dir(cupy.random.Generator):
+        if not n.startswith("_"):
+            names = from_doc(getattr(cupy.random.Generator, n))
+            if names is not None:
+                out["random.Generator." + n] = names
+    for mod, prefix in ((cupy.linalg, "linalg."), (cupy.fft, "fft."),
+                        (cupy.lib.stride_tricks, "lib.stride_tricks.")):
+        for n in dir(mod):
+            f = getattr(mod, n)
+            if not n.startswith("_") and callable(f) and not isinstance(f, type):
+                add(prefix + n, f)
+    return out
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ its data in NumPy arrays but behaves, at the API boundary, like CuPy is strictes
   from NumPy: reductions return 0-d arrays, ``ufunc.at`` only for CuPy's scatter ufuncs
   (add, subtract, maximum, minimum, bitwise and/or/xor), ``ufunc.reduce``/``accumulate`` only
   for add and multiply, ``xp.random.default_rng`` Generators with CuPy's methods only, and a
-  legacy ``xp.random`` state that ``numpy.random.seed`` does not touch.
+  legacy ``xp.random`` state that ``numpy.random.seed`` does not touch; keyword arguments
+  CuPy's function or method does not take (``where=``, ``initial=``...) are refused.
 * Arrays live on a device index (two stand-in devices); mixing indices raises, and new
   arrays are made on the current device (``with xp.cuda.Device(1): ...``), as in CuPy.
 * Pickling a stand-in array raises: checkpoints must bring arrays to the host explicitly.
@@ -166,6 +167,19 @@ class _Call:
         if t is tuple or t is list:
             return t(self.wrap(x) for x in r)
         return r
+
+
+def _check_kwargs(key, kwargs):
+    """Refuse keyword arguments the CuPy callable ``key`` does not take (NumPy's ``where=``,
+    ``initial=``, ...), when its parameter list is known."""
+    allowed = _names.KWARGS.get(key)
+    if allowed is None:
+        return
+    for k in kwargs:
+        if k not in allowed:
+            raise TypeError("cupy %s() got an unexpected keyword argument %r (the standin "
+                            "device accepts only CuPy's: %s)"
+                            % (key, k, ", ".join(sorted(allowed)) or "none"))
 
 
 def _call(name, fn, args, kwargs, allow_host=False, dev=None):
@@ -344,6 +358,8 @@ class StandinArray:
             dev = self._dev
 
             def method(*args, **kwargs):
+                if kwargs:
+                    _check_kwargs("ndarray." + name, kwargs)
                 c = _Call("ndarray." + name, dev=dev)
                 c.ids[id(self._a)] = self
                 if args:
@@ -485,6 +501,8 @@ class ufunc:
         self.nin, self.nout, self.nargs, self.types = uf.nin, uf.nout, uf.nargs, uf.types
 
     def __call__(self, *args, **kwargs):
+        if kwargs:
+            _check_kwargs("ufunc", kwargs)
         return _call(self.name, self._uf, args, kwargs)
 
     def at(self, a, indices, b=None):
@@ -516,8 +534,12 @@ class ufunc:
         return "<ufunc 'cupy_%s' (standin)>" % self.name
 
 
-def _function(name, fn, allow_host=False):
+def _function(name, fn, allow_host=False, key=None):
+    key = name if key is None else key
+
     def f(*args, **kwargs):
+        if kwargs:
+            _check_kwargs(key, kwargs)
         return _call(name, fn, args, kwargs, allow_host)
     f.__name__ = name
     f.__qualname__ = name
@@ -544,6 +566,8 @@ _FROM_HOST = {"array", "asarray", "asanyarray", "ascontiguousarray"}
 
 def _to_device_fn(name, fn):
     def f(obj, *args, **kwargs):
+        if kwargs:
+            _check_kwargs(name, kwargs)
         c = _Call(name, allow_host=type(obj) is not StandinArray)
         raw = c.unwrap(obj)
         r = fn(raw, *args, **kwargs)
@@ -559,11 +583,12 @@ class _Namespace(types.ModuleType):
     """A module whose attributes are CuPy's names (``allowed``) made from NumPy's
     (``source``) on first use."""
 
-    def __init__(self, name, source, allowed, special=None):
+    def __init__(self, name, source, allowed, special=None, prefix=""):
         super().__init__(name)
         self._source = source
         self._allowed = allowed
         self._special = special or {}
+        self._prefix = prefix          # of the keys in _cupy_names.KWARGS
 
     def __getattr__(self, name):
         if name.startswith("_"):
@@ -579,7 +604,7 @@ class _Namespace(types.ModuleType):
             except AttributeError:
                 raise AttributeError("the standin device does not implement %s.%s"
                                      % (self.__name__, name)) from None
-            v = _convert(name, v)
+            v = _convert(name, v, self._prefix)
         setattr(self, name, v)
         return v
 
@@ -587,15 +612,15 @@ class _Namespace(types.ModuleType):
         return sorted(set(self._allowed) | set(self._special))
 
 
-def _convert(name, v):
+def _convert(name, v, prefix=""):
     if isinstance(v, numpy.ufunc):
         return ufunc(v, name)
     if isinstance(v, type) or isinstance(v, types.ModuleType):
         return v                      # dtypes and scalar types are the same objects in CuPy
     if callable(v):
-        if name in _FROM_HOST:
+        if name in _FROM_HOST and not prefix:
             return _to_device_fn(name, v)
-        return _function(name, v)
+        return _function(name, v, key=prefix + name)
     return v                          # constants (pi, inf, newaxis)
 
 
@@ -610,7 +635,7 @@ class _Generator:
         if name.startswith("_") or name not in _names.GENERATOR:
             raise AttributeError("cupy.random.Generator has no method %r" % name)
         fn = getattr(self._g, name)
-        return _function("Generator." + name, fn)
+        return _function("Generator." + name, fn, key="random.Generator." + name)
 
 
 _legacy = numpy.random.RandomState(0)   # CuPy's global RandomState: numpy.random.seed
@@ -635,7 +660,8 @@ def _make_xp():
             rnd_special[n] = _legacy_fn(n)
     random = _Namespace("npconv._standin.xp.random", numpy.random, (), rnd_special)
     stride_tricks = _Namespace("npconv._standin.xp.lib.stride_tricks",
-                               numpy.lib.stride_tricks, _names.STRIDE_TRICKS)
+                               numpy.lib.stride_tricks, _names.STRIDE_TRICKS,
+                               prefix="lib.stride_tricks.")
     lib = _Namespace("npconv._standin.xp.lib", numpy.lib, (),
                      {"stride_tricks": stride_tricks})
     cuda = types.SimpleNamespace(Device=_Device, is_available=lambda: True,
@@ -648,8 +674,9 @@ def _make_xp():
         "get_array_module": _get_array_module,
         "random": random,
         "lib": lib,
-        "linalg": _Namespace("npconv._standin.xp.linalg", numpy.linalg, _names.LINALG),
-        "fft": _Namespace("npconv._standin.xp.fft", numpy.fft, _names.FFT),
+        "linalg": _Namespace("npconv._standin.xp.linalg", numpy.linalg, _names.LINALG,
+                             prefix="linalg."),
+        "fft": _Namespace("npconv._standin.xp.fft", numpy.fft, _names.FFT, prefix="fft."),
         "cuda": cuda,
     })
     for n in ("ElementwiseKernel", "RawKernel", "RawModule", "ReductionKernel", "fuse"):

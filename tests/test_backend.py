@@ -417,3 +417,20 @@ def test_standin_flags_like_cupy():
         a.flags.writeable                          # NumPy-only
     with pytest.raises(KeyError):
         a.flags["WRITEABLE"]
+
+
+def test_standin_refuses_keywords_cupy_lacks():
+    a = dev([1.0, -2.0, 3.0])
+    m = a > 0
+    for f in (lambda: xp.maximum(a, 0.0, where=m), lambda: a.max(initial=0.0),
+              lambda: xp.sum(a, where=m), lambda: a.sum(initial=1.0),
+              lambda: xp.random.default_rng(0).integers(0, 3, size=2, bogus=1),
+              lambda: xp.lib.stride_tricks.as_strided(a, shape=(2,), strides=(8,),
+                                                      writeable=False)):
+        with pytest.raises(TypeError, match="unexpected keyword"):
+            f()
+    # what CuPy takes goes through
+    assert xp.add(a, 1.0, out=a, casting="same_kind") is a
+    assert a.sum(axis=0, keepdims=True).shape == (1,)
+    assert xp.random.default_rng(0).standard_normal(size=2, dtype=numpy.float32).shape == (2,)
+    assert xp.asarray([1, 2], dtype=numpy.float32).dtype == numpy.float32

@@ -153,6 +153,11 @@ def test_checked_in_list_matches_installed_cupy():
         assert not stale, ("npconv/_cupy_names.py %s lists names CuPy %s lacks: %s; "
                            "regenerate with python -m npconv._cupy_names"
                            % (key, cupy.__version__, sorted(stale)))
+    stale = {k: sorted(v - ns["KWARGS"].get(k, v)) for k, v in N.KWARGS.items()}
+    stale = {k: v for k, v in stale.items() if v}
+    assert not stale, ("npconv/_cupy_names.py KWARGS lists keywords CuPy %s does not take: "
+                       "%s; regenerate with python -m npconv._cupy_names"
+                       % (cupy.__version__, stale))
 
 
 def test_standin_xp_refuses_a_name_cupy_lacks():
