@@ -40,7 +40,8 @@ class Sigmoid(Function):
     def forward(ctx, x):
         xp = get_array_module(x)
         e = xp.exp(-xp.abs(x))          # in (0, 1]: never overflows
-        y = xp.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        y = xp.where(x >= 0, 1.0, e)    # 1/(1+e) for x >= 0, e/(1+e) below
+        y /= 1 + e
         ctx.save_for_backward(y)
         return y
 
