@@ -167,3 +167,44 @@ def test_standin_xp_refuses_a_name_cupy_lacks():
     for n in missing:
         with pytest.raises(AttributeError):
             getattr(xp, n)
+
+
+def _xp_calls_with_keywords():
+    """[(dotted name after xp., keyword, file:line)] for every ``xp.<...>(..., kw=...)`` call
+    in npconv (found with ast, so strings and comments are ignored)."""
+    import ast
+    out = []
+    for path in sorted(ROOT.rglob("*.py")):
+        if path.name in SKIP:
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call) or not node.keywords:
+                continue
+            parts = []
+            f = node.func
+            while isinstance(f, ast.Attribute):
+                parts.append(f.attr)
+                f = f.value
+            if not (isinstance(f, ast.Name) and f.id == "xp" and parts):
+                continue
+            name = ".".join(reversed(parts))
+            for kw in node.keywords:
+                if kw.arg is not None:
+                    out.append((name, kw.arg, "%s:%d" % (path.relative_to(ROOT.parent),
+                                                         node.lineno)))
+    return out
+
+
+def test_keywords_passed_to_xp_calls_exist_in_cupy():
+    calls = _xp_calls_with_keywords()
+    assert calls, "the scan found no xp calls with keywords: it is blind"
+    problems = []
+    for name, kw, where in calls:
+        first = name.split(".")[0]
+        key = "ufunc" if first in N.UFUNCS and "." not in name else name
+        allowed = N.KWARGS.get(key)
+        if allowed is not None and kw not in allowed:
+            problems.append("cupy.%s(%s=...) at %s (CuPy takes: %s)"
+                            % (name, kw, where, ", ".join(sorted(allowed))))
+    assert not problems, "keywords CuPy does not take:\n  " + "\n  ".join(problems)
