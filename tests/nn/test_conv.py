@@ -315,3 +315,23 @@ def test_conv2d_on_standin_device_matches_cpu(rng):
                                            yt.data)])
     for a, b in zip(*outs):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+
+
+def test_batch_innermost_path_with_aliasing_stride(rng):
+    """Inputs whose batch stride is a multiple of 2 KiB take a two-step transpose in the
+    'hwn' order; the results equal the 'nhw' order's."""
+    x = rng.standard_normal((16, 2, 16, 16)).astype(np.float32)     # batch stride 2 KiB
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
+    res = []
+    for o in ("nhw", "hwn"):
+        _conv.FORCE_ORDER = o
+        try:
+            xt, wt = T(x, True), T(w, True)
+            y = F.conv2d(xt, wt, stride=2, padding=1)
+            y.backward(T(gy))
+        finally:
+            _conv.FORCE_ORDER = None
+        res.append((y.data, xt.grad.data, wt.grad.data))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
