@@ -334,4 +334,4 @@ def test_batch_innermost_path_with_aliasing_stride(rng):
             _conv.FORCE_ORDER = None
         res.append((y.data, xt.grad.data, wt.grad.data))
     for a, b in zip(*res):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)   # float32 sum order
