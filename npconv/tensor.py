@@ -4,6 +4,7 @@ A Tensor holds ``data`` (a raw NumPy or CuPy array), ``grad`` (a Tensor or None)
 ``requires_grad`` and ``grad_fn`` (the node that made it, None for leaves). Every operator is a
 ``Function`` from ``npconv.ops``; the Tensor layer only records the graph.
 """
+import collections
 import numbers
 import weakref
 
@@ -62,6 +63,10 @@ def _operand(x):
     if isinstance(x, numbers.Number):
         return x
     return Tensor(x)
+
+
+MinMax = collections.namedtuple("MinMax", ["values", "indices"])
+MinMax.__doc__ = "What ``max(dim)``/``min(dim)`` return: ``values`` and ``indices``."
 
 
 def _coerce(t, o, true_div=False):
@@ -508,15 +513,18 @@ class Tensor:
         return self.var(dim, unbiased, keepdim, correction).sqrt()
 
     def max(self, dim=None, keepdim=False):
-        """Without ``dim``: the largest element. With ``dim``: (values, indices)."""
+        """Without ``dim``: the largest element. With an int ``dim``: the named tuple
+        ``(values, indices)``. With a Tensor: ``maximum``."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
-        return _red.Max.apply(self, dim, keepdim)
+        out = _red.Max.apply(self, dim, keepdim)
+        return MinMax(*out) if type(out) is tuple else out
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
-        return _red.Min.apply(self, dim, keepdim)
+        out = _red.Min.apply(self, dim, keepdim)
+        return MinMax(*out) if type(out) is tuple else out
 
     def amax(self, dim=None, keepdim=False):
         return _red.Max.apply(self, tuple(range(self.ndim)) if dim is None else
