@@ -301,6 +301,11 @@ class Tensor:
             g = _backend.get_array_module(self.data).ones(self.data.shape, self.data.dtype)
         else:
             g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient)
+            if type(g) is not type(self.data):
+                src, dst = _backend.device_of(g), _backend.device_of(self.data)
+                if src != dst:
+                    raise RuntimeError("invalid gradient at index 0 - expected device %s but "
+                                       "got %s" % (dst, src))
             if tuple(g.shape) != self.shape:
                 raise RuntimeError("Mismatch in shape: grad_output[0] has a shape of %s and "
                                    "output[0] has a shape of %s." % (tuple(g.shape), self.shape))
