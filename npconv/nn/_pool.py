@@ -10,6 +10,7 @@ Fast path: the non-overlapping 2x2 max-pool (stride 2, no padding, no dilation) 
 four phase slices ``x[..., a::2, b::2]`` with no padded copy and no index array; it gives the
 same results as the general path (tested).
 """
+from .. import _cuda_kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
 from .im2col import _parallel, _workspace, pad_into
@@ -93,10 +94,16 @@ class MaxPool2d(Function):
     def backward(ctx, gy, gidx=None):
         (xshape, kernel, stride, padding, dilation, out_hw) = ctx.geom
         xp = get_array_module(gy)
+        kernels = _cuda_kernels.use_kernels(xp, gy.dtype)   # real CuPy: one launch
         if ctx.fast:
             x, y = ctx.saved_tensors
+            if kernels:
+                return _cuda_kernels.max_pool2x2_backward(x, y, gy)
             return _max2x2_backward(xp, x, y, gy, out_hw, stride)
         (code,) = ctx.saved_tensors
+        if kernels:
+            return _cuda_kernels.max_pool_backward(gy, code, xshape, kernel, stride, padding,
+                                                   dilation)
         N, C, H, W = xshape
         kH, kW = kernel
         Hb = H + 2 * padding[0] + _extra(H, kH, stride[0], padding[0], dilation[0], out_hw[0])

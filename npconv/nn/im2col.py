@@ -45,6 +45,7 @@ import threading
 
 import numpy
 
+from .. import _cuda_kernels
 from ..backend import get_array_module
 
 __all__ = ["im2col", "col2im", "conv_output_size", "clear_workspace", "set_workspace_enabled"]
@@ -325,6 +326,9 @@ def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1
     buffer stored (C, N, H, W) ('nhw') or (C, H, W, N) ('hwn').
     """
     xp = get_array_module(col)
+    if _cuda_kernels.use_kernels(xp, col.dtype):      # real CuPy: one gather kernel launch
+        return _cuda_kernels.col2im(col, x_shape, kernel_size, stride, padding, dilation,
+                                    order)
     N, C, H, W = x_shape
     kH, kW = kernel_size
     sH, sW = stride
