@@ -315,8 +315,10 @@ class Tensor:
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, o):
-        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
-            return _ar.Add.apply(self, o)         # the common case, no promotion
+        c = o.__class__
+        if ((c is Tensor and self.data.dtype is o.data.dtype)
+                or (c is float and self.data.dtype.kind == "f")):
+            return _ar.Add.apply(self, o)         # the common cases, no promotion
         return _ar.Add.apply(*_coerce(self, o))
 
     def __radd__(self, o):
@@ -324,8 +326,10 @@ class Tensor:
         return _ar.Add.apply(o, t)
 
     def __sub__(self, o):
-        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
-            return _ar.Sub.apply(self, o)         # the common case, no promotion
+        c = o.__class__
+        if ((c is Tensor and self.data.dtype is o.data.dtype)
+                or (c is float and self.data.dtype.kind == "f")):
+            return _ar.Sub.apply(self, o)         # the common cases, no promotion
         return _ar.Sub.apply(*_coerce(self, o))
 
     def __rsub__(self, o):
@@ -333,8 +337,10 @@ class Tensor:
         return _ar.Sub.apply(o, t)
 
     def __mul__(self, o):
-        if o.__class__ is Tensor and self.data.dtype is o.data.dtype:
-            return _ar.Mul.apply(self, o)         # the common case, no promotion
+        c = o.__class__
+        if ((c is Tensor and self.data.dtype is o.data.dtype)
+                or (c is float and self.data.dtype.kind == "f")):
+            return _ar.Mul.apply(self, o)         # the common cases, no promotion
         return _ar.Mul.apply(*_coerce(self, o))
 
     def __rmul__(self, o):
@@ -342,9 +348,10 @@ class Tensor:
         return _ar.Mul.apply(o, t)
 
     def __truediv__(self, o):
-        if (o.__class__ is Tensor and self.data.dtype is o.data.dtype
-                and self.data.dtype.kind == "f"):
-            return _ar.Div.apply(self, o)         # the common case, no promotion
+        c = o.__class__
+        if self.data.dtype.kind == "f" and ((c is Tensor and self.data.dtype is o.data.dtype)
+                                             or c is float):
+            return _ar.Div.apply(self, o)         # the common cases, no promotion
         return _ar.Div.apply(*_coerce(self, o, True))
 
     def __rtruediv__(self, o):
