@@ -135,3 +135,22 @@ def test_plots_clear_error_without_matplotlib(monkeypatch):
         viz.plot_filters(np.zeros((2, 1, 3, 3)))
     with pytest.raises(ImportError, match="pip install matplotlib"):
         viz.plot_feature_maps(np.zeros((1, 2, 3, 3)))
+
+
+def test_figure_script_makes_the_docs_svgs(tmp_path, monkeypatch):
+    """scripts/make_figures.py keeps working as the code changes (the cheap figures only;
+    the training figures need minutes and matplotlib)."""
+    import importlib.util
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[1] / "scripts" / "make_figures.py"
+    spec = importlib.util.spec_from_file_location("make_figures", script)
+    mf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mf)
+    monkeypatch.setattr(mf, "IMG", str(tmp_path))
+    mf.main(["autograd", "im2col", "col2im"])
+    im2col_svg = (tmp_path / "im2col.svg").read_text()
+    assert im2col_svg.startswith("<svg") and "(8, 4)" in im2col_svg
+    assert (tmp_path / "col2im.svg").read_text().startswith("<svg")
+    assert "MatMulBackward" in (tmp_path / "autograd_graph.dot").read_text()
+    with pytest.raises(SystemExit, match="unknown figure"):
+        mf.main(["nonsense"])
