@@ -15,7 +15,8 @@ def test_parameter_counts_match_reference_designs():
     # lenet / seedcnn: the same counts as ../shared/bench/peers.py (and PyTorch)
     assert _count(lenet5()) == 61706
     assert _count(seed_cnn()) == 93962
-    assert _count(simple_cnn()) == 50282
+    assert _count(simple_cnn()) == 34258
+    assert _count(simple_cnn(widths=(32, 64))) == 50282
     assert _count(resnet(8)) == 77754
 
 
