@@ -49,6 +49,10 @@ def _check_class_target(input, target, fn, ignore_index):
     """Validate (input, target) for class-index losses and return the flat int64 target
     (one label per row of ``_class_last(input)``)."""
     _check_tensor(input, fn, "input")
+    if not isinstance(target, Tensor) and hasattr(target, "dtype") and hasattr(target, "shape"):
+        # a raw label array (NumPy, or the input's device array) is accepted as a convenience:
+        # labels straight from a dataset need no wrapping (PyTorch requires a Tensor here)
+        target = Tensor._wrap(target)
     _check_tensor(target, fn, "target")
     if input.dtype.kind != "f":
         raise TypeError("%s(): input must be floating point (logits or log-probabilities), "

@@ -249,3 +249,17 @@ def test_cross_entropy_properties(n, c, shift, scale, seed, ls):
     np.testing.assert_allclose(lb.item(), la.item(), rtol=1e-6, atol=1e-6 * scale)
     np.testing.assert_allclose(b.grad.numpy(), a.grad.numpy(), atol=1e-6)
     np.testing.assert_allclose(a.grad.numpy().sum(1), 0, atol=1e-12)
+
+
+def test_cross_entropy_accepts_raw_label_array():
+    """Labels straight from a dataset (a NumPy int array) work like an int64 Tensor."""
+    import numpy as np
+    import npconv as nc
+    import npconv.nn.functional as F
+    logits = nc.tensor(np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32))
+    labels = np.array([0, 3, 1, 1, 2])
+    a = F.cross_entropy(logits, labels)
+    b = F.cross_entropy(logits, nc.tensor(labels))
+    assert a.item() == b.item()
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
+        F.cross_entropy(logits, np.array([0, 4, 1, 1, 2]))
