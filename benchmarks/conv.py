@@ -11,7 +11,7 @@ with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in 
 * conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
-* pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + backward on that conv's output
+* pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output
 
 Every quantity of a shape is measured in interleaved rounds (conv, GEMMs, pool, conv, ...)
 so that a busy machine slows them alike; medians are reported (and mins, the less noisy
@@ -89,9 +89,13 @@ def bench_shape(shape, budget):
         x.grad = w.grad = b.grad = None
         F.conv2d(x, w, b, stride=s, padding=p).backward(gy)
 
+    from npconv.nn._pool import MaxPool2d
+
     def pool_fb():
-        y0.grad = None
-        F.max_pool2d(y0, 2).backward(gp)
+        # the pool's own forward and backward; in a network its input is a ReLU output, so
+        # the copy the engine makes of a leaf's gradient is no part of it (not timed)
+        yp = F.max_pool2d(y0, 2)
+        MaxPool2d.backward(yp.grad_fn, gp.data)
 
     fns = {"conv_fwd": conv_fwd, "conv_fb": conv_fb, "pool_fb": pool_fb,
            "gemm_fwd": lambda: Wm @ col, "gemm_dw": lambda: gY @ col.T,
