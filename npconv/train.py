@@ -1,6 +1,6 @@
 """The main job: train a CNN on Fashion-MNIST (or MNIST, KMNIST) with one command.
 
-    python -m npconv.train                      # simple_cnn on Fashion-MNIST (or the bundled subset)
+    python -m npconv.train          # simple_cnn on Fashion-MNIST (or the bundled subset)
     python -m npconv.train --model resnet --epochs 10 --out runs/resnet
     python -m npconv.train --resume runs/simple_cnn-fashion-mnist/last.npz
 
@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 import npconv as nc
-from npconv import nn, optim
+from npconv import optim
 from npconv import random as _random
 from npconv.data import (KMNIST, MNIST, BundledFashionMNIST, DataLoader, DatasetNotFoundError,
                          FashionMNIST, Subset)
@@ -115,12 +115,6 @@ def _limit(ds, n):
     if n is None or n >= len(ds):
         return ds
     return Subset(ds, np.arange(n))
-
-
-def _targets(ds):
-    if isinstance(ds, Subset):
-        return ds.dataset.targets[ds.indices]
-    return ds.targets
 
 
 # ------------------------------------------------------------------------------- progress

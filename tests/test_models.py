@@ -3,7 +3,7 @@ import pytest
 
 import npconv as nc
 import npconv.nn.functional as F
-from npconv import nn, optim
+from npconv import optim
 from npconv.models import get_model, lenet5, resnet, seed_cnn, simple_cnn
 
 

@@ -10,6 +10,7 @@ transform already made floats), integer labels become int64.
 import numpy as np
 
 from .. import random as _random
+from ..factory import from_numpy
 from ..tensor import Tensor
 
 __all__ = ["DataLoader", "default_convert"]
@@ -28,19 +29,22 @@ def default_convert(x, device=None):
             a = a.astype(np.int64, copy=False)
         elif a.dtype == np.float64:
             a = a.astype(np.float32)
-        t = Tensor._wrap(np.ascontiguousarray(a))
+        t = from_numpy(np.ascontiguousarray(a))
     if device is not None:
         t = t.to(device)
     return t
+
+
+def _host(x):
+    return x.detach().to("cpu").numpy() if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _collate(samples):
     """A list of per-sample tuples -> a tuple of stacked arrays."""
     first = samples[0]
     if isinstance(first, (tuple, list)):
-        return tuple(np.stack([np.asarray(s[k].numpy() if isinstance(s[k], Tensor) else s[k])
-                               for s in samples]) for k in range(len(first)))
-    return (np.stack([np.asarray(s) for s in samples]),)
+        return tuple(np.stack([_host(s[k]) for s in samples]) for k in range(len(first)))
+    return (np.stack([_host(s) for s in samples]),)
 
 
 class DataLoader:

@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from ..tensor import Tensor
 from .download import DownloadError, download_dataset, offline_message
 from .idx import read_idx
 
@@ -45,7 +46,9 @@ class Dataset:
 
 
 def _as_array(x):
-    return np.asarray(x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x)
+    if isinstance(x, Tensor):
+        x = x.detach().to("cpu").numpy()
+    return np.asarray(x)
 
 
 class TensorDataset(Dataset):

@@ -21,7 +21,7 @@ _DTYPES = {
     0x0D: np.dtype(">f4"),
     0x0E: np.dtype(">f8"),
 }
-_CODES = {dt.newbyteorder("=").str[1:]: code for code, dt in _DTYPES.items()}
+_CODES = {dt.str[1:]: code for code, dt in _DTYPES.items()}
 
 
 class IDXError(ValueError):
@@ -79,10 +79,9 @@ def read_idx(path):
 def idx_bytes(array):
     """The IDX encoding of ``array`` (uint8, int8, int16, int32, float32 or float64)."""
     a = np.ascontiguousarray(array)
-    key = a.dtype.newbyteorder("=").str[1:] if a.dtype.byteorder not in "|" else a.dtype.str[1:]
-    if key not in _CODES:
+    code = _CODES.get(a.dtype.str[1:])          # 'u1', 'i4', 'f8', ... whatever the order
+    if code is None:
         raise TypeError("IDX cannot store dtype %s" % a.dtype)
-    code = _CODES[key]
     head = struct.pack(">HBB", 0, code, a.ndim) + struct.pack(">%dI" % a.ndim, *a.shape)
     return head + a.astype(_DTYPES[code], copy=False).tobytes()
 
