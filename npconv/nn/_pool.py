@@ -175,7 +175,8 @@ class AvgPool2d(Function):
     to the padded input in ceil mode) or the number of real input pixels in the window."""
 
     @staticmethod
-    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad):
+    def forward(ctx, x, kernel, stride, padding, ceil_mode, count_include_pad,
+                divisor_override=None):
         xp = get_array_module(x)
         N, C, H, W = x.shape
         kH, kW = kernel
@@ -192,6 +193,8 @@ class AvgPool2d(Function):
         for i in range(kH):
             for j in range(kW):
                 div += _offset_slice(plane, i, j, (Ho, Wo), stride)
+        if divisor_override is not None:
+            div[...] = divisor_override
         inv = 1 / div
         xpad = x
         if padding != (0, 0) or ex != (0, 0):

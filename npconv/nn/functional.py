@@ -203,17 +203,22 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
+               count_include_pad=True, divisor_override=None):
     """Mean over kH x kW windows of (N, C, H, W); ``stride`` defaults to ``kernel_size``.
-    ``count_include_pad``: divide by the whole window (True) or by its real input pixels."""
+    ``count_include_pad``: divide by the whole window (True) or by its real input pixels;
+    ``divisor_override``: divide every window's sum by this number instead."""
     fn = "avg_pool2d"
     kernel, stride, padding, _ = _pool_args(fn, input, kernel_size, stride, padding)
+    if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(
+            divisor_override, _Integral) or divisor_override == 0):
+        raise ValueError("%s: divisor_override must be a non-zero integer, but got %r"
+                         % (fn, divisor_override))
     H, W = input.shape[2:]
     out = (_pool.pool_output_size(H, kernel[0], stride[0], padding[0], 1, ceil_mode),
            _pool.pool_output_size(W, kernel[1], stride[1], padding[1], 1, ceil_mode))
     _out_size_or_raise(fn, (H, W), padding, kernel, out)
     return _pool.AvgPool2d.apply(input, kernel, stride, padding, bool(ceil_mode),
-                                 bool(count_include_pad))
+                                 bool(count_include_pad), divisor_override)
 
 
 def adaptive_avg_pool2d(input, output_size):

@@ -152,6 +152,16 @@ def test_adaptive_and_global_avg_pool(rng):
         F.adaptive_avg_pool2d(T(x), 4)
 
 
+def test_avg_pool2d_divisor_override(rng):
+    x = rng.standard_normal((2, 2, 6, 6))
+    y = F.avg_pool2d(T(x), 3, 2, 1, divisor_override=2).data
+    ref = R.avg_pool2d(x, 3, 2, 1) * 9 / 2          # window sums (pad counted) / 2
+    np.testing.assert_allclose(y, ref, rtol=1e-12)
+    assert nc.gradcheck(lambda t: F.avg_pool2d(t, 3, 2, 1, divisor_override=5), (T(x, True),))
+    with pytest.raises(ValueError, match="divisor_override must be a non-zero integer"):
+        F.avg_pool2d(T(x), 2, divisor_override=0)
+
+
 def test_pool_errors(rng):
     x = T(np.zeros((2, 3, 6, 6), np.float32))
     with pytest.raises(ValueError, match="4-D input"):
