@@ -101,8 +101,9 @@ def offline_message(name, folder, searched=(), error=None):
         "  * download it: pass download=True (or --download to npconv-train) on a machine "
         "with internet access; files go to %s" % folder,
         "  * copy the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and pass "
-        "root=FOLDER or set $NPCONV_DATA",
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into %s, or into any folder "
+        "passed as root=FOLDER (--data-root FOLDER); $NPCONV_DATA/%s is searched too"
+        % (folder, os.path.basename(os.path.normpath(folder))),
     ]
     if name.lower().startswith("fashion"):
         lines.append("  * on Debian/Ubuntu: apt-get install dataset-fashion-mnist "
