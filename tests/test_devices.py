@@ -28,9 +28,8 @@ def _data(*shape, positive=False):
 
 
 def _need(module, name, issue):
-    """xfail (with the reason) when ``module.name`` has not landed yet."""
-    if not hasattr(module, name):
-        pytest.xfail("%s: %s.%s is not implemented yet" % (issue, module.__name__, name))
+    """``module.name``; a missing name fails the test, naming the issue that provides it."""
+    assert hasattr(module, name), "%s: %s.%s is missing" % (issue, module.__name__, name)
     return getattr(module, name)
 
 
@@ -749,10 +748,7 @@ LAYERS = _layer_cases()
 def test_every_layer_on_device(device, name, train):
     make, shape = LAYERS[name]
     nc.manual_seed(0)
-    try:
-        ref = make()
-    except (AttributeError, TypeError, NotImplementedError) as e:
-        pytest.xfail("layer %s not available yet: %s" % (name, e))
+    ref = make()
     mod = copy.deepcopy(ref).to(device)
     ref.train(train)
     mod.train(train)
@@ -815,11 +811,8 @@ def test_loss_modules_on_device(device, name):
 @pytest.mark.parametrize("name", ["simple_cnn", "lenet5", "seed_cnn", "resnet"])
 def test_models_forward_backward_on_device(device, name):
     from npconv import models
-    try:
-        nc.manual_seed(0)
-        ref = models.get_model(name, num_classes=10, in_channels=1)
-    except Exception as e:       # a model that has not landed, or other arguments
-        pytest.xfail("models.get_model(%r) unavailable: %s" % (name, e))
+    nc.manual_seed(0)
+    ref = models.get_model(name, num_classes=10, in_channels=1)
     mod = copy.deepcopy(ref).to(device)
     ref.eval()
     mod.eval()
@@ -836,10 +829,6 @@ def test_models_forward_backward_on_device(device, name):
 
 
 @on_gpu_like
-@pytest.mark.xfail(reason="core (tensor.py): Tensor.backward(gradient) does not check the "
-                          "gradient's device; a host gradient for a device output fails with "
-                          "the backend's TypeError instead of PyTorch's 'invalid gradient at "
-                          "index 0 - expected device ... but got cpu'", strict=False)
 def test_backward_with_gradient_from_another_device_is_clear(device):
     y = nc.ones(3, requires_grad=True, device=device) * 2
     with pytest.raises(RuntimeError, match="cpu"):
