@@ -17,7 +17,9 @@ Every quantity of a shape is measured in interleaved rounds (conv, GEMMs, pool, 
 so that a busy machine slows them alike; medians are reported (and mins, the less noisy
 figure on a shared box). On a box that other jobs keep busy, ``--cpu-time`` measures a
 contention-proof proxy instead: everything on one thread (BLAS and npconv), timed by the
-thread's CPU time (min over rounds); its ratios estimate the two-thread ones. Targets (issue 3), for shapes with C*k*k >= 64: fwd >= 70% of the
+thread's CPU time (min over rounds); its ratios estimate the two-thread ones.
+
+Targets (issue 3), for shapes with C*k*k >= 64: fwd >= 70% of the
 GEMM rate, fwd+bwd >= 60% of the 3-GEMM bound, 2x2 max-pool fwd+bwd <= 15% of the conv
 fwd+bwd before it. Last, the speed-up of im2col over the plain-loop reference on a small
 shape.

@@ -182,7 +182,8 @@ class AvgPool2d(Function):
         kH, kW = kernel
         Ho = pool_output_size(H, kH, stride[0], padding[0], 1, ceil_mode)
         Wo = pool_output_size(W, kW, stride[1], padding[1], 1, ceil_mode)
-        ex = (_extra(H, kH, stride[0], padding[0], 1, Ho), _extra(W, kW, stride[1], padding[1], 1, Wo))
+        ex = (_extra(H, kH, stride[0], padding[0], 1, Ho),
+              _extra(W, kW, stride[1], padding[1], 1, Wo))
         # the divisor of every window, from a plane of ones over what counts
         plane = xp.zeros((1, 1, H + 2 * padding[0] + ex[0], W + 2 * padding[1] + ex[1]), x.dtype)
         if count_include_pad:
