@@ -260,7 +260,29 @@ def _checkpoint(model, opt, meta):
 def train(args, log=print, step_hook=None):
     """Run the job described by ``args`` (an ``argparse.Namespace`` from ``build_parser``).
     Returns the metrics dict (also written to ``<out>/metrics.json``); ``metrics["interrupted"]``
-    is true when Ctrl-C stopped it. ``step_hook(global_step)`` is called after every step."""
+    is true when Ctrl-C stopped it. ``step_hook(global_step)`` is called after every step.
+
+    While it runs, SIGINT (Ctrl-C) only raises a flag: the current step finishes, a resumable
+    checkpoint is saved and the function returns. A second Ctrl-C interrupts at once."""
+    stop = {"flag": False}
+
+    def on_sigint(signum, frame):
+        if stop["flag"]:
+            raise KeyboardInterrupt
+        stop["flag"] = True
+
+    try:
+        old_handler = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:          # not in the main thread: Ctrl-C raises KeyboardInterrupt
+        old_handler = None
+    try:
+        return _train(args, log, step_hook, stop)
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
+
+
+def _train(args, log, step_hook, stop):
     resume = None
     if args.resume:
         resume = nc.load(args.resume)
@@ -277,6 +299,7 @@ def train(args, log=print, step_hook=None):
 
     train_ds, test_ds, used = load_datasets(args.dataset, args.data_root, args.download,
                                             args.augment, log=log)
+    args.dataset = used                 # a resumed run keeps the data it started on
     if args.epochs is None:
         args.epochs = 4 if len(train_ds) <= 20000 else 1
     classes = list(getattr(train_ds, "classes", range(10)))
@@ -311,19 +334,6 @@ def train(args, log=print, step_hook=None):
         "batch %d, %s lr %g, %s schedule, device %s -> %s" % (
             args.model, "{:,}".format(n_params), used, n_train, len(test_ds), args.epochs, bs,
             args.optimizer, lr, args.schedule, device, out))
-
-    stop = {"flag": False}
-
-    def on_sigint(signum, frame):
-        if stop["flag"]:
-            raise KeyboardInterrupt
-        stop["flag"] = True
-
-    old_handler = None
-    try:
-        old_handler = signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:          # not in the main thread: Ctrl-C raises KeyboardInterrupt
-        old_handler = None
 
     def metrics_doc(interrupted=False, conf=None):
         doc = {"model": args.model, "dataset": used, "parameters": n_params,
@@ -411,9 +421,6 @@ def train(args, log=print, step_hook=None):
                 "python -m npconv.train --resume %s" % (last_path, last_path))
         else:
             log("\ninterrupted before the first checkpoint: nothing to resume")
-    finally:
-        if old_handler is not None:
-            signal.signal(signal.SIGINT, old_handler)
 
     doc = metrics_doc(interrupted, conf)
     _atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(doc, indent=1))
@@ -437,6 +444,9 @@ def main(argv=None):
     except DatasetNotFoundError as e:
         print("error: " + str(e), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:           # a second Ctrl-C before training started
+        print("\ninterrupted", file=sys.stderr)
+        return 130
     return 130 if doc["interrupted"] else 0
 
 
