@@ -186,6 +186,9 @@ def _atomic_write_text(path, text):
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=d)
     with os.fdopen(fd, "w") as f:
         f.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)       # mkstemp makes 0600; give the usual permissions
     os.replace(tmp, path)
 
 
@@ -230,6 +233,9 @@ def _plot(out, history, conf, classes, log):
     a2.plot(ep, [h["train_acc"] for h in history], "o-", label="train")
     a2.plot(ep, [h["test_acc"] for h in history], "o-", label="test")
     a2.set_xlabel("epoch"); a2.set_ylabel("accuracy"); a2.legend(); a2.grid(alpha=.3)
+    from matplotlib.ticker import MaxNLocator
+    for a in (a1, a2):
+        a.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.tight_layout()
     p1 = os.path.join(out, "curves.png")
     fig.savefig(p1, dpi=100)

@@ -36,6 +36,7 @@ def test_tiny_run_outputs(tmp_path):
     out = tmp_path / "run"
     for f in ("best.npz", "last.npz", "metrics.json"):
         assert (out / f).is_file(), f
+    assert (out / "metrics.json").stat().st_mode & 0o044    # readable by others too
     m = json.loads((out / "metrics.json").read_text())
     assert [h["epoch"] for h in m["history"]] == [1, 2]
     assert m["dataset"] == "bundled" and m["model"] == "simple_cnn"
