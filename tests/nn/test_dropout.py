@@ -51,3 +51,13 @@ def test_dropout_gradcheck():
         nc.manual_seed(3)       # the same mask for every evaluation
         return F.dropout(x, 0.4)
     assert nc.gradcheck(fn, (x,))
+
+
+def test_dropout_on_standin_device():
+    from devices import STANDIN, to_host
+    x = nc.ones(64, 64).to(STANDIN).detach().requires_grad_(True)
+    y = F.dropout(x, 0.25)
+    y.sum().backward()
+    yh, gh = to_host(y.data), to_host(x.grad.data)
+    np.testing.assert_array_equal(yh, gh)
+    assert set(np.unique(yh)) <= {0.0, np.float32(1 / 0.75)}
