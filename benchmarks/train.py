@@ -6,8 +6,8 @@
     python benchmarks/train.py --json results.json
 
 Throughput: images/s of full training steps (forward, cross-entropy, backward, optimizer step)
-at ``--batch-size`` (64) on real images, the median over ``--steps`` timed steps after a
-warm-up. Accuracy (``--epochs`` > 0): the best test accuracy of ``python -m npconv.train``
+at ``--batch-size`` (64) on real images: the median step time over ``--steps`` timed steps
+after a warm-up, in ``--rounds`` rounds interleaved with PyTorch; the median round is shown. Accuracy (``--epochs`` > 0): the best test accuracy of ``python -m npconv.train``
 with the job's defaults for the chosen dataset. With PyTorch installed, the same models are
 timed in PyTorch in the same process (same batch, same thread count) and the ratio shown;
 otherwise that column says "skipped".
@@ -53,7 +53,7 @@ def _time_steps(step, batches, steps, warmup):
     return statistics.median(times)
 
 
-def npconv_throughput(name, batches, steps, warmup):
+def npconv_timer(name, batches, steps, warmup):
     nc.manual_seed(0)
     model = get_model(name)
     model.train()
@@ -67,7 +67,7 @@ def npconv_throughput(name, batches, steps, warmup):
         opt.step()
         return loss.item()
 
-    return len(batches[0][1]) / _time_steps(step, data, steps, warmup)
+    return lambda: len(batches[0][1]) / _time_steps(step, data, steps, warmup)
 
 
 def torch_model(name, torch):
@@ -127,7 +127,7 @@ def torch_model(name, torch):
     raise ValueError(name)
 
 
-def torch_throughput(name, batches, steps, warmup):
+def torch_timer(name, batches, steps, warmup):
     try:
         import torch
     except ImportError:
@@ -146,7 +146,7 @@ def torch_throughput(name, batches, steps, warmup):
         opt.step()
         return loss.item()
 
-    return len(batches[0][1]) / _time_steps(step, data, steps, warmup)
+    return lambda: len(batches[0][1]) / _time_steps(step, data, steps, warmup)
 
 
 def accuracy(name, dataset, epochs, out):
@@ -166,6 +166,7 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--steps", type=int, default=20)
     p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds")
     p.add_argument("--epochs", type=int, default=0, help="train each model to measure "
                    "accuracy (0: throughput only)")
     p.add_argument("--out", default="runs/bench")
@@ -177,10 +178,17 @@ def main(argv=None):
     for name in args.models.split(","):
         row = {"model": name, "batch": args.batch_size, "params": sum(
             q.numel() for q in get_model(name).parameters())}
-        row["npconv_img_s"] = round(npconv_throughput(name, batches, args.steps,
-                                                      args.warmup), 1)
-        t = torch_throughput(name, batches, args.steps, args.warmup)
-        row["torch_img_s"] = None if t is None else round(t, 1)
+        # interleaved rounds (npconv, torch, npconv, torch, ...): the machine's noise hits
+        # both alike; the median round is reported
+        timers = {"npconv": npconv_timer(name, batches, args.steps, args.warmup),
+                  "torch": torch_timer(name, batches, args.steps, args.warmup)}
+        got = {k: [] for k in timers}
+        for _ in range(args.rounds):
+            for k, timer in timers.items():
+                if timer is not None:
+                    got[k].append(timer())
+        row["npconv_img_s"] = round(statistics.median(got["npconv"]), 1)
+        row["torch_img_s"] = round(statistics.median(got["torch"]), 1) if got["torch"] else None
         if args.epochs > 0:
             acc, secs, ds = accuracy(name, args.dataset, args.epochs, args.out)
             row.update(test_acc=round(acc, 4), epochs=args.epochs, train_s=round(secs, 1),
