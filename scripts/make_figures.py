@@ -276,8 +276,10 @@ def fig_training(out=None):
     model.load_state_dict(nc.load(os.path.join(out, "best.npz")))
     model.eval()
     conv1 = model[0]
-    fig = viz.plot_filters(conv1.weight, ncols=16,
-                           title="simple_cnn conv1: 32 filters of 3x3, after training")
+    o, c, kh, kw = conv1.weight.shape
+    fig = viz.plot_filters(conv1.weight, ncols=min(o, 16),
+                           title="simple_cnn conv1: %d filters of %dx%d, after training"
+                           % (o, kh, kw))
     fig.savefig(os.path.join(IMG, "filters.png"), dpi=80, bbox_inches="tight")
     print("wrote docs/img/filters.png")
 
@@ -287,7 +289,7 @@ def fig_training(out=None):
     x = nc.tensor(x[None])
     with nc.no_grad():
         maps = model[2](model[1](conv1(x)))          # conv -> batch norm -> ReLU
-    fig = viz.plot_feature_maps(maps, max_maps=32, ncols=16, cmap="viridis",
+    fig = viz.plot_feature_maps(maps, max_maps=32, ncols=min(o, 16), cmap="viridis",
                                 title="conv1 feature maps (after BN + ReLU) of one test image: "
                                 "%s" % test.classes[int(label)])
     fig.savefig(os.path.join(IMG, "feature_maps.png"), dpi=80, bbox_inches="tight")
