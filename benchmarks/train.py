@@ -10,7 +10,8 @@ at ``--batch-size`` (64) on real images: the median step time over ``--steps`` t
 after a warm-up, in ``--rounds`` rounds interleaved with PyTorch; the median round is shown. Accuracy (``--epochs`` > 0): the best test accuracy of ``python -m npconv.train``
 with the job's defaults for the chosen dataset. With PyTorch installed, the same models are
 timed in PyTorch in the same process (same batch, same thread count) and the ratio shown;
-otherwise that column says "skipped".
+otherwise that column says "skipped". On a busy machine, compare single-threaded:
+``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/train.py``.
 """
 import argparse
 import json
@@ -133,7 +134,9 @@ def torch_timer(name, batches, steps, warmup):
     except ImportError:
         return None
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 1)
+    # the same thread count as NumPy's BLAS: OMP_NUM_THREADS / OPENBLAS_NUM_THREADS if set
+    threads = os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
+    torch.set_num_threads(int(threads) if threads else (os.cpu_count() or 1))
     model = torch_model(name, torch)
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
