@@ -277,7 +277,9 @@ def fig_training(out=None):
     model.eval()
     conv1 = model[0]
     o, c, kh, kw = conv1.weight.shape
-    fig = viz.plot_filters(conv1.weight, ncols=min(o, 16),
+    rows = -(-min(o, 32) // 16)
+    ncols = -(-min(o, 32) // rows)                 # balanced rows of at most 16
+    fig = viz.plot_filters(conv1.weight, ncols=ncols,
                            title="simple_cnn conv1: %d filters of %dx%d, after training"
                            % (o, kh, kw))
     fig.savefig(os.path.join(IMG, "filters.png"), dpi=80, bbox_inches="tight")
@@ -289,7 +291,7 @@ def fig_training(out=None):
     x = nc.tensor(x[None])
     with nc.no_grad():
         maps = model[2](model[1](conv1(x)))          # conv -> batch norm -> ReLU
-    fig = viz.plot_feature_maps(maps, max_maps=32, ncols=min(o, 16), cmap="viridis",
+    fig = viz.plot_feature_maps(maps, max_maps=32, ncols=ncols, cmap="viridis",
                                 title="conv1 feature maps (after BN + ReLU) of one test image: "
                                 "%s" % test.classes[int(label)])
     fig.savefig(os.path.join(IMG, "feature_maps.png"), dpi=80, bbox_inches="tight")
