@@ -149,3 +149,13 @@ def test_cli_sigint_exits_cleanly_and_resumes(tmp_path):
                         str(out / "last.npz"), "--help"], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--resume" in r.stdout
+
+
+def test_runs_on_gpu_like_devices(tmp_path):
+    from devices import GPU_LIKE      # the stand-in GPU (always), cuda when present
+    for dev in GPU_LIKE:
+        doc, _ = _run(tmp_path, "--epochs", "1", "--augment", "--device", dev, name=dev)
+        assert not doc["interrupted"] and len(doc["history"]) == 1
+        assert 0.0 <= doc["history"][0]["test_acc"] <= 1.0
+        meta = nc.load(str(tmp_path / dev / "last.npz"))["meta"]
+        assert meta["args"]["device"] == dev and meta["epoch"] == 1
