@@ -76,7 +76,7 @@ def build_parser():
                    help="output folder (default runs/<model>-<dataset>)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
                    help="continue from a last.npz written by an earlier (interrupted) run")
-    p.add_argument("--eval-batch-size", type=int, default=1000)
+    p.add_argument("--eval-batch-size", type=int, default=256)
     p.add_argument("--limit-train", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--limit-test", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-plots", action="store_true", help="do not write the PNG figures")
@@ -200,7 +200,7 @@ def _set_rng_state(state):
     _random.generator(np).bit_generator.state = state
 
 
-def evaluate(model, dataset, batch_size=1000, device=None, num_classes=10):
+def evaluate(model, dataset, batch_size=256, device=None, num_classes=10):
     """(mean loss, accuracy, confusion matrix [true, predicted]) of ``model`` on ``dataset``."""
     model.eval()
     total_loss, n = 0.0, 0
