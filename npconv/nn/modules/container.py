@@ -2,7 +2,9 @@
 import collections
 import operator
 
+from .activation import ReLU
 from .module import Module
+from .pooling import MaxPool2d
 
 __all__ = ["Sequential", "ModuleList"]
 
@@ -12,6 +14,16 @@ def _index(i, n, what):
     if not -n <= i < n:
         raise IndexError("index %d is out of range for %s of length %d" % (i, what, n))
     return i % n
+
+
+def _swappable(relu, pool):
+    """Whether ``pool(relu(x))`` may run as ``relu(pool(x))``: plain modules without hooks
+    (a hook must see the input and output it was registered for) and a pool that returns no
+    indices (on windows with no positive value the argmax of x and of relu(x) may differ).
+    Outputs are identical; so are gradients (each window's gradient reaches the first
+    maximum, and is zeroed by the ReLU's mask when that maximum is <= 0, in both orders)."""
+    return not (pool.return_indices or relu._forward_hooks or relu._forward_pre_hooks
+                or pool._forward_hooks or pool._forward_pre_hooks)
 
 
 class Sequential(Module):
@@ -32,8 +44,21 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, input):
-        for m in self._modules.values():
+        mods = tuple(self._modules.values())
+        n = len(mods)
+        i = 0
+        while i < n:
+            m = mods[i]
+            if (type(m) is ReLU and i + 1 < n and type(mods[i + 1]) is MaxPool2d
+                    and _swappable(m, mods[i + 1])):
+                # ReLU then max-pool == max-pool then ReLU, exactly (max commutes with the
+                # monotone max(., 0)): the ReLU then runs on the pooled, 4x smaller map
+                input = mods[i + 1](input)
+                input = m(input)
+                i += 2
+                continue
             input = m(input)
+            i += 1
         return input
 
     def __len__(self):
