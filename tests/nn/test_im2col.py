@@ -59,6 +59,7 @@ def test_threaded_paths_equal_serial(monkeypatch):
     x = rng.standard_normal((8, 16, 40, 40)).astype(np.float32)
     monkeypatch.setattr(I, "_PAR_MIN", 1)
     monkeypatch.setattr(I, "_NTHREADS", 3)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 0.0)      # threads even on a busy machine
     a = I.im2col(x, (3, 3), (1, 1), (1, 1)).copy()
     ca = I.col2im(a, x.shape, (3, 3), (1, 1), (1, 1)).copy()
     monkeypatch.setattr(I, "_NTHREADS", 1)
@@ -66,6 +67,33 @@ def test_threaded_paths_equal_serial(monkeypatch):
     cb = I.col2im(b, x.shape, (3, 3), (1, 1), (1, 1))
     np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(ca, cb)
+
+
+def test_parallel_covers_every_row_once_and_falls_back_when_busy(monkeypatch):
+    """Chunks are taken from a shared counter by the caller and the helpers (a helper that
+    has not started when the work is done is cancelled): every row is done exactly once.
+    When the machine is oversubscribed everything runs on the calling thread."""
+    import threading
+    monkeypatch.setattr(I, "_PAR_MIN", 1)
+    monkeypatch.setattr(I, "_NTHREADS", 3)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 0.0)
+    for n in (2, 5, 12, 101):
+        hits = np.zeros(n, int)
+        lock = threading.Lock()
+
+        def part(lo, hi):
+            with lock:
+                hits[lo:hi] += 1
+        I._parallel(np, n, 10 ** 9, part)
+        assert (hits == 1).all()
+    with pytest.raises(ZeroDivisionError):          # a failing chunk raises in the caller
+        I._parallel(np, 8, 10 ** 9, lambda lo, hi: 1 / 0)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 1e-9)      # any load counts as busy
+    monkeypatch.setattr(I, "_busy_state", [-1.0, False])
+    calls = []
+    I._parallel(np, 8, 10 ** 9, lambda lo, hi: calls.append((lo, hi, threading.get_ident())))
+    if I._busy():                                   # getloadavg may report exactly 0
+        assert calls == [(0, 8, threading.get_ident())]
 
 
 def test_workspace_reuses_only_free_arrays():
