@@ -197,6 +197,27 @@ def test_detect_anomaly_names_function_and_line_for_nan_in_backward():
     assert "%s:%d" % (os.path.basename(__file__), line) in msg
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_detect_anomaly_names_function_and_line_for_inf_in_forward_and_backward():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    with nc.detect_anomaly():
+        with pytest.raises(RuntimeError) as info:
+            (x * 100.0).exp()  # ANOMALY-INF-FORWARD
+    msg = str(info.value)
+    line = [i for i, s in enumerate(open(__file__), 1) if "# ANOMALY-INF-FORWARD" in s][0]
+    assert "'Exp'" in msg and "inf" in msg and "nan" not in msg
+    assert "%s:%d" % (os.path.basename(__file__), line) in msg
+    x = nc.tensor([0.0, 4.0], requires_grad=True)
+    with nc.detect_anomaly():
+        y = x.sqrt()  # ANOMALY-INF-BACKWARD
+        with pytest.raises(RuntimeError) as info:
+            y.sum().backward()            # d sqrt(x)/dx at 0 is inf
+    msg = str(info.value)
+    line = [i for i, s in enumerate(open(__file__), 1) if "# ANOMALY-INF-BACKWARD" in s][0]
+    assert "SqrtBackward" in msg and "inf" in msg
+    assert "%s:%d" % (os.path.basename(__file__), line) in msg
+
+
 def test_without_detect_anomaly_nan_passes_silently():
     x = nc.tensor([-1.0], requires_grad=True)
     with np.errstate(invalid="ignore"):
