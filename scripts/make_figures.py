@@ -1,7 +1,7 @@
 """Make the figures of the docs (docs/img/), from npconv itself: nothing is drawn by hand.
 
     python scripts/make_figures.py            # every figure
-    python scripts/make_figures.py im2col     # only some: autograd im2col col2im training
+    python scripts/make_figures.py im2col     # only some: autograd im2col col2im benchmarks training
     python scripts/make_figures.py training --run runs/simple_cnn-bundled   # reuse a run
 
 * ``autograd_graph.svg``: the autograd graph of a small expression, by ``npconv.viz.render``
@@ -9,6 +9,8 @@
 * ``im2col.svg``, ``col2im.svg``: the patch matrix of a tiny convolution and how col2im folds
   it back, with the numbers computed by ``npconv.nn.im2col`` (plain SVG written here; no
   plotting library needed).
+* ``step_times.svg``: the training-step times of the frameworks, read from the table in
+  ``benchmarks/RESULTS.md`` (skipped while there is none).
 * ``train_curves.png``, ``confusion_matrix.png``, ``filters.png``, ``feature_maps.png``: from
   ``python -m npconv.train --dataset bundled --epochs 5`` (several minutes on a CPU): its
   curves and confusion matrix, then the first-layer filters of the best model and their
@@ -298,8 +300,72 @@ def fig_training(out=None):
     print("wrote docs/img/feature_maps.png")
 
 
+# ------------------------------------------------------------------------- benchmarks
+def _step_table(path):
+    """[(model, framework, ms, ratio)] from the step-time table of benchmarks/RESULTS.md (the
+    rows '| model | framework | median ms/step | rounds | x PyTorch | ...'); ratio is the
+    table's own 'x PyTorch' column (None when absent)."""
+    import re
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        lines = f.read().splitlines()
+    header = None
+    for i, line in enumerate(lines):
+        if line.startswith("|") and "median ms/step" in line:
+            header = i
+            break
+    if header is None:
+        return rows
+    names = [c.strip().lower() for c in lines[header].strip("|").split("|")]
+    col = next((k for k, n in enumerate(names) if "pytorch" in n), None)
+    for line in lines[header + 2:]:
+        if not line.startswith("|"):
+            break
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        ms = float(re.sub(r"[^0-9.]", "", cells[2]))
+        ratio = cells[col].replace("*", "") if col is not None else None
+        rows.append((cells[0], cells[1].replace("*", ""), ms, ratio))
+    return rows
+
+
+def fig_benchmarks():
+    path = os.path.join(ROOT, "benchmarks", "RESULTS.md")
+    rows = _step_table(path) if os.path.exists(path) else []
+    if not rows:
+        print("skipped step_times.svg: no step-time table in benchmarks/RESULTS.md")
+        return
+    models = []
+    for m, _, _, _ in rows:
+        if m not in models:
+            models.append(m)
+    width, bar, gap = 900, 22, 6
+    height = 70 + sum(len([r for r in rows if r[0] == m]) * (bar + gap) + 40 for m in models)
+    svg = Svg(width, height)
+    svg.text(width / 2, 24, "Training step time, batch 64 (median ms, lower is better; "
+             "from benchmarks/RESULTS.md)", size=14, weight="bold")
+    x0, xmax = 230, width - 120
+    y = 50
+    for m in models:
+        group = [r for r in rows if r[0] == m]
+        top = max(r[2] for r in group)
+        svg.text(20, y + 14, m, size=13, anchor="start", weight="bold")
+        y += 22
+        for _, fw, ms, ratio in group:
+            w = (xmax - x0) * ms / top
+            color = "#0072B2" if fw.lower().startswith("npconv") else "#999999"
+            svg.rect(x0, y, w, bar, fill=color, stroke="none")
+            svg.text(x0 - 8, y + bar * 0.7, fw, size=12, anchor="end")
+            label = "%.1f ms" % ms
+            if ratio:
+                label += "  (%s PyTorch)" % ratio
+            svg.text(x0 + w + 6, y + bar * 0.7, label, size=11, anchor="start")
+            y += bar + gap
+        y += 18
+    _write("step_times.svg", svg.render())
+
+
 FIGURES = {"autograd": fig_autograd, "im2col": fig_im2col, "col2im": fig_col2im,
-           "training": fig_training}
+           "benchmarks": fig_benchmarks, "training": fig_training}
 
 
 def main(argv=None):

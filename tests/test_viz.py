@@ -147,7 +147,7 @@ def test_figure_script_makes_the_docs_svgs(tmp_path, monkeypatch):
     mf = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mf)
     monkeypatch.setattr(mf, "IMG", str(tmp_path))
-    mf.main(["autograd", "im2col", "col2im"])
+    mf.main(["autograd", "im2col", "col2im", "benchmarks"])
     im2col_svg = (tmp_path / "im2col.svg").read_text()
     assert im2col_svg.startswith("<svg") and "(8, 4)" in im2col_svg
     assert (tmp_path / "col2im.svg").read_text().startswith("<svg")
