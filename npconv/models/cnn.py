@@ -30,7 +30,8 @@ def simple_cnn(num_classes=10, in_channels=1, widths=(24, 48), dropout=0.25, ima
 
     The default widths (24, 48) (34,258 parameters for 1 channel and 10 classes) were
     chosen by measurement on 2 CPU cores, bundled subset, 4 epochs of Adam: (16, 32) reached
-    87.7% test accuracy, (24, 48) 89.1%, (32, 64) 89.3% for 1.6x the time of (24, 48)."""
+    87.7% test accuracy, (24, 48) 89.1%, (32, 64) 89.3% for 1.6x the time of (24, 48).
+    On the full Fashion-MNIST, 10 epochs of Adam (lr 0.002, one-cycle): 92.05%."""
     layers = []
     c, size = in_channels, image_size
     for w in widths:
