@@ -28,6 +28,18 @@ def _check_tensor(x, fn, name):
     return x
 
 
+def _reduce_weighted(loss, wt, reduction, shape):
+    """Reduce per-row losses as PyTorch's class-index losses do: 'mean' divides by the sum of
+    the rows' class weights (ignored rows weigh 0), 'sum' adds, 'none' keeps ``shape``.
+    Returns (out, denom), denom None unless 'mean'."""
+    if reduction == "mean":
+        denom = wt.sum()
+        return loss.sum() / denom, denom
+    if reduction == "sum":
+        return loss.sum(), None
+    return loss.reshape(shape), None
+
+
 def _class_last(x):
     """(N, C, d1, ...) -> (N*d1*..., C) with the class axis last (a copy only when needed)."""
     xp = get_array_module(x)
@@ -120,14 +132,7 @@ class CrossEntropy(Function):
                 smooth = -(logp * weight).sum(axis=1)
             smooth = xp.where(keep, smooth, 0)
             loss += smooth * (smoothing / c)
-        denom = None
-        if reduction == "mean":
-            denom = wt.sum()
-            out = loss.sum() / denom
-        elif reduction == "sum":
-            out = loss.sum()
-        else:
-            out = loss.reshape(shape)
+        out, denom = _reduce_weighted(loss, wt, reduction, shape)
         ctx.save_for_backward(logp, tt, keep, wt, weight)
         ctx.denom = denom
         ctx.reduction, ctx.smoothing = reduction, smoothing
@@ -220,14 +225,7 @@ class NLLLoss(Function):
         rows = xp.arange(m)
         wt = keep.astype(x.dtype) if weight is None else weight[tt] * keep
         loss = -(wt * xp.where(keep, x[rows, tt], 0))
-        denom = None
-        if reduction == "mean":
-            denom = wt.sum()
-            out = loss.sum() / denom
-        elif reduction == "sum":
-            out = loss.sum()
-        else:
-            out = loss.reshape(shape)
+        out, denom = _reduce_weighted(loss, wt, reduction, shape)
         ctx.save_for_backward(tt, wt)
         ctx.m_c, ctx.dtype, ctx.denom, ctx.reduction = (m, c), x.dtype, denom, reduction
         return xp.asarray(out, dtype=x.dtype)

@@ -75,6 +75,14 @@ class _PadBottomRight(_conv.Function):
         return g[:, :, :H, :W]
 
 
+def _check_conv_args(groups, stride, dilation, fn):
+    """Validate ``groups`` (a positive int) and normalise ``stride``/``dilation`` to positive
+    pairs: the checks conv2d and conv_transpose2d share."""
+    if not isinstance(groups, _Integral) or isinstance(groups, bool) or groups < 1:
+        raise ValueError("%s: groups must be a positive integer, but got %r" % (fn, groups))
+    return _positive(stride, "stride", fn), _positive(dilation, "dilation", fn)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) of ``input`` (N, C, H, W) with
     ``weight`` (O, C/groups, kH, kW), plus ``bias`` (O,). ``stride``, ``dilation``: int or
@@ -83,10 +91,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     fn = "conv2d"
     _check_4d(input, fn)
     _check_4d(weight, fn, "weight")
-    if not isinstance(groups, _Integral) or isinstance(groups, bool) or groups < 1:
-        raise ValueError("%s: groups must be a positive integer, but got %r" % (fn, groups))
-    stride = _positive(stride, "stride", fn)
-    dilation = _positive(dilation, "dilation", fn)
+    stride, dilation = _check_conv_args(groups, stride, dilation, fn)
     N, C, H, W = input.shape
     O, Cg, kH, kW = weight.shape
     if C % groups:
@@ -137,10 +142,7 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     fn = "conv_transpose2d"
     _check_4d(input, fn)
     _check_4d(weight, fn, "weight")
-    if not isinstance(groups, _Integral) or isinstance(groups, bool) or groups < 1:
-        raise ValueError("%s: groups must be a positive integer, but got %r" % (fn, groups))
-    stride = _positive(stride, "stride", fn)
-    dilation = _positive(dilation, "dilation", fn)
+    stride, dilation = _check_conv_args(groups, stride, dilation, fn)
     padding = _nonneg(padding, "padding", fn)
     output_padding = _nonneg(output_padding, "output_padding", fn)
     N, C, H, W = input.shape

@@ -26,7 +26,28 @@ def _swappable(relu, pool):
                 or pool._forward_hooks or pool._forward_pre_hooks)
 
 
-class Sequential(Module):
+def _renumber(container, modules):
+    """Register ``modules`` as the container's children ``0``, ``1``, ... (PyTorch keeps
+    list-like containers numbered contiguously after insertions and deletions)."""
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
+
+
+class _Appendable:
+    """``append``/``extend`` shared by Sequential and ModuleList."""
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_Appendable, Module):
     """Modules called in order, each on the previous one's output.
 
     ``Sequential(m0, m1, ...)`` names the children ``0``, ``1``, ... (so the state_dict keys
@@ -91,28 +112,17 @@ class Sequential(Module):
         for i, (k, m) in enumerate(items):
             self._modules[str(i) if k.isdigit() else k] = m
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index, module):
         items = list(self._modules.values())
         n = len(items)
         if not -n <= index <= n:
             raise IndexError("Index out of range: %d" % index)
         items.insert(index % (n + 1) if index < 0 else index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        _renumber(self, items)
         return self
 
 
-class ModuleList(Module):
+class ModuleList(_Appendable, Module):
     """A list of modules whose parameters are registered (names ``0``, ``1``, ...). It has
     no forward: iterate it in the parent's forward."""
 
@@ -138,28 +148,15 @@ class ModuleList(Module):
     def __delitem__(self, idx):
         mods = list(self._modules.values())
         del mods[idx]
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        _renumber(self, mods)
 
     def __iadd__(self, modules):
         return self.extend(modules)
 
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
-
     def insert(self, index, module):
         mods = list(self._modules.values())
         mods.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        _renumber(self, mods)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError("ModuleList has no forward; iterate over it instead")
