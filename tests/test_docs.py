@@ -230,8 +230,7 @@ def test_images_referenced_by_pages_exist():
 
 def test_nav_lists_existing_pages():
     cfg = ROOT / "mkdocs.yml"
-    if not cfg.exists():
-        pytest.skip("no mkdocs.yml")
+    assert cfg.exists(), "mkdocs.yml is missing"
     listed = re.findall(r":\s*([\w/.-]+\.md)\s*$", cfg.read_text(), flags=re.M)
     assert listed, "mkdocs.yml has no nav"
     for rel in listed:
@@ -244,8 +243,7 @@ def test_architecture_page_names_real_paths():
     """docs/architecture.md stays true: every npconv path it names exists, and every
     subpackage and public top-level module of npconv is on it."""
     page = DOCS / "architecture.md"
-    if not page.exists():
-        pytest.skip("no architecture page yet")
+    assert page.exists(), "docs/architecture.md is missing"
     text = page.read_text(encoding="utf-8")
     named = set(re.findall(r"`(npconv/[\w/]+(?:\.py)?)`", text))
     missing = sorted(p for p in named if not (ROOT / p).exists())
