@@ -49,7 +49,7 @@ def build_parser():
         prog="npconv-train", description="Train a CNN from the npconv model zoo on "
         "Fashion-MNIST, MNIST or KMNIST and evaluate it on the test set every epoch.")
     p.add_argument("--model", default="simple_cnn",
-                   help="lenet5, seed_cnn, simple_cnn (default), resnet, resnetD (D=6n+2)")
+                   help="lenet5, seed_cnn, simple_cnn (default), resnet, resnetD (D=6n+2), resnetDwW (width W)")
     p.add_argument("--dataset", default="fashion-mnist", choices=sorted(DATASETS),
                    help="default fashion-mnist; falls back to the bundled subset when the "
                    "full set is not found")

@@ -46,8 +46,11 @@ def test_resnet_depth_validation_and_names():
     with pytest.raises(ValueError, match="6n"):
         resnet(10)
     assert _count(get_model("resnet14")) == _count(resnet(14))
-    with pytest.raises(ValueError, match="unknown model"):
-        get_model("vgg")
+    assert _count(get_model("resnet8w32")) == _count(resnet(8, width=32)) == 308074
+    assert get_model("resnet14w24").fc.weight.shape == (10, 96)
+    for bad in ("vgg", "resnet8w", "resnetw32"):
+        with pytest.raises(ValueError, match="unknown model"):
+            get_model(bad)
 
 
 def test_simple_cnn_learns_a_tiny_problem():

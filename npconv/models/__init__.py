@@ -12,20 +12,26 @@ that maps ``(N, in_channels, 28, 28)`` to ``(N, num_classes)`` logits.
 """
 from .cnn import seed_cnn, simple_cnn
 from .lenet import lenet5
+import re
+
 from .resnet import BasicBlock, ResNet, resnet
 
 MODELS = {"lenet5": lenet5, "seed_cnn": seed_cnn, "simple_cnn": simple_cnn, "resnet": resnet}
 
 
 def get_model(name, **kwargs):
-    """A model by name (``lenet5``, ``seed_cnn``, ``simple_cnn``, ``resnet``, or
-    ``resnetD`` for ``resnet(depth=D)``)."""
+    """A model by name (``lenet5``, ``seed_cnn``, ``simple_cnn``, ``resnet``, ``resnetD``
+    for ``resnet(depth=D)``, or ``resnetDwW`` for ``resnet(depth=D, width=W)``, e.g.
+    ``resnet8w32``)."""
     key = name.lower().replace("-", "_")
-    if key.startswith("resnet") and key[6:].isdigit():
-        return resnet(depth=int(key[6:]), **kwargs)
+    m = re.fullmatch(r"resnet(\d+)(?:w(\d+))?", key)
+    if m:
+        if m.group(2):
+            kwargs.setdefault("width", int(m.group(2)))
+        return resnet(depth=int(m.group(1)), **kwargs)
     if key not in MODELS:
-        raise ValueError("unknown model %r; choose one of %s (or resnetD, e.g. resnet14)"
-                         % (name, ", ".join(MODELS)))
+        raise ValueError("unknown model %r; choose one of %s (or resnetD / resnetDwW, e.g. "
+                         "resnet14, resnet8w32)" % (name, ", ".join(MODELS)))
     return MODELS[key](**kwargs)
 
 
