@@ -94,11 +94,19 @@ def test_pools_match_reference_random(data):
     np.testing.assert_allclose(ya, R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(3, 4, 8, 8), (2, 3, 7, 9), (1, 1, 2, 2)])
-def test_2x2_fast_path_identical_to_general_path(shape, rng):
-    """The reshape-free 2x2 path (no indices) and the general path (used when indices are
-    requested) give identical outputs and gradients, ties included."""
+@pytest.mark.parametrize("shape,transposed", [
+    ((3, 4, 8, 8), False), ((2, 3, 7, 9), False), ((1, 1, 2, 2), False),
+    ((2, 3, 6, 9), False), ((2, 3, 9, 6), False), ((1, 2, 3, 3), False),
+    ((2, 3, 10, 6), True),                                  # non-contiguous input
+    ((33, 16, 32, 34), False), ((33, 16, 33, 33), False)])  # big enough to split over threads
+def test_2x2_fast_path_identical_to_general_path(shape, transposed, rng):
+    """The 2x2 path (no indices; masks from a column-then-row max) and the general path
+    (used when indices are requested) give identical outputs and gradients, ties included,
+    for even and odd sizes (the paired-column views and the strided fallback)."""
     x = rng.integers(-2, 3, shape).astype(np.float32)
+    if transposed:
+        x = x.transpose(0, 1, 3, 2)
+        shape = x.shape
     gy = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(
         np.float32)
     xa, xb = T(x, True), T(x, True)
