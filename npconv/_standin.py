@@ -630,12 +630,22 @@ class _Generator:
 
     def __init__(self, seed=None):
         self._g = numpy.random.default_rng(seed)
+        self._dev = _current[0]       # CuPy keeps the generator's state on this device
 
     def __getattr__(self, name):
         if name.startswith("_") or name not in _names.GENERATOR:
             raise AttributeError("cupy.random.Generator has no method %r" % name)
-        fn = getattr(self._g, name)
-        return _function("Generator." + name, fn, key="random.Generator." + name)
+        fn = _function("Generator." + name, getattr(self._g, name),
+                       key="random.Generator." + name)
+        dev = self._dev
+
+        def call(*args, **kwargs):
+            if _current[0] != dev:
+                # CuPy: "Array device must be same as the current device"
+                raise _err("random.Generator.%s: the generator's state is on standin:%d but "
+                           "the current device is standin:%d" % (name, dev, _current[0]))
+            return fn(*args, **kwargs)
+        return call
 
 
 _legacy = numpy.random.RandomState(0)   # CuPy's global RandomState: numpy.random.seed

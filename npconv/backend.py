@@ -273,6 +273,33 @@ def move_array(array, device):
     return out
 
 
+def create(device, make):
+    """``make(xp)`` run with ``device``'s array module and, for a GPU, with that GPU current,
+    so the array is made on the device directly (no host array, no copy). ``device`` None
+    means the CPU. As ``move_array``, it leaves that device current."""
+    if device is None:
+        return make(numpy)
+    device = Device(device)
+    if device.type == "cpu":
+        return make(numpy)
+    b = _backend_for(device)
+    index = device.index or 0
+    if b.get_device() != index:
+        b.set_device(index)
+    return make(b.xp)
+
+
+def current_device_index(xp):
+    """The index of the current device of the backend whose array module is ``xp`` (0 for
+    NumPy and unknown modules)."""
+    if xp is numpy:
+        return 0
+    for b in _BACKENDS.values():
+        if b.xp is xp:
+            return b.get_device()
+    return 0
+
+
 class device_guard:
     """``with device_guard('cuda:1'):`` runs the block with cuda:1 as the current device of
     its backend (restored afterwards); a no-op for the CPU. ``npconv.cuda.device`` is this

@@ -18,7 +18,9 @@ __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn
            "squeeze", "unsqueeze", "from_numpy", "is_tensor"]
 
 
-def _make(arr, requires_grad, device):
+def _make(arr, requires_grad, device=None):
+    """Wrap ``arr`` (moved to ``device`` when given and elsewhere: the ``*_like`` factories
+    of a tensor on another device)."""
     t = Tensor._wrap(arr)
     if device is not None:
         t = _backend.move(t, device)
@@ -27,27 +29,34 @@ def _make(arr, requires_grad, device):
     return t
 
 
+def _on(device, requires_grad, make):
+    """A tensor from ``make(xp)``, run with ``device``'s array module: made on the device,
+    never built on the host and copied."""
+    return _make(_backend.create(device, make), requires_grad)
+
+
 def _dt(dtype, default=numpy.float32):
     return numpy.dtype(default if dtype is None else dtype)
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _make(numpy.zeros(_shape_args(size), _dt(dtype)), requires_grad, device)
+    return _on(device, requires_grad, lambda xp: xp.zeros(_shape_args(size), _dt(dtype)))
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _make(numpy.ones(_shape_args(size), _dt(dtype)), requires_grad, device)
+    return _on(device, requires_grad, lambda xp: xp.ones(_shape_args(size), _dt(dtype)))
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _make(numpy.empty(_shape_args(size), _dt(dtype)), requires_grad, device)
+    return _on(device, requires_grad, lambda xp: xp.empty(_shape_args(size), _dt(dtype)))
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
     if dtype is None:
         dtype = (numpy.bool_ if isinstance(fill_value, bool) else
                  numpy.int64 if isinstance(fill_value, int) else numpy.float32)
-    return _make(numpy.full(_shape_args((size,)), fill_value, _dt(dtype)), requires_grad, device)
+    return _on(device, requires_grad,
+               lambda xp: xp.full(_shape_args((size,)), fill_value, _dt(dtype)))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
@@ -56,35 +65,28 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = numpy.int64 if ints else numpy.float32
-    return _make(numpy.arange(start, end, step).astype(dtype), requires_grad, device)
+    return _on(device, requires_grad, lambda xp: xp.arange(start, end, step).astype(dtype))
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None):
-    return _make(numpy.linspace(start, end, steps).astype(_dt(dtype)), requires_grad, device)
+    return _on(device, requires_grad,
+               lambda xp: xp.linspace(start, end, steps).astype(_dt(dtype)))
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None):
-    return _make(numpy.eye(n, m, dtype=_dt(dtype)), requires_grad, device)
-
-
-def _xp_for(device):
-    if device is None:
-        return numpy
-    return _backend._backend_for(_backend.Device(device)).xp
+    return _on(device, requires_grad, lambda xp: xp.eye(n, m, dtype=_dt(dtype)))
 
 
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal samples from the framework's generator (seeded by ``manual_seed``)."""
-    xp = _xp_for(device)
-    arr = _random.generator(xp).standard_normal(_shape_args(size), dtype=_dt(dtype))
-    return _make(arr, requires_grad, device)
+    return _on(device, requires_grad, lambda xp: _random.generator(xp).standard_normal(
+        _shape_args(size), dtype=_dt(dtype)))
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1)."""
-    xp = _xp_for(device)
-    arr = _random.generator(xp).random(_shape_args(size), dtype=_dt(dtype))
-    return _make(arr, requires_grad, device)
+    return _on(device, requires_grad, lambda xp: _random.generator(xp).random(
+        _shape_args(size), dtype=_dt(dtype)))
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
@@ -93,15 +95,18 @@ def randint(low, high=None, size=(), dtype=None, device=None):
         low, high, size = 0, low, high
     if high is None:
         low, high = 0, low
-    xp = _xp_for(device)
-    arr = _random.generator(xp).integers(low, high, size=_shape_args((size,)))
-    return _make(arr.astype(_dt(dtype, numpy.int64)), False, device)
+    return _on(device, False, lambda xp: _random.generator(xp).integers(
+        low, high, size=_shape_args((size,))).astype(_dt(dtype, numpy.int64)))
 
 
 def _like(t, fn, dtype, requires_grad, device):
-    xp = _backend.get_array_module(t.data)
-    arr = fn(xp, t.data.shape, t.data.dtype if dtype is None else numpy.dtype(dtype))
-    return _make(arr, requires_grad, device)
+    """``fn(xp, shape, dtype)`` made on ``device`` (default: where ``t`` lives)."""
+    dt = t.data.dtype if dtype is None else numpy.dtype(dtype)
+    if device is None:
+        with _backend.device_guard(_backend.device_of(t.data)):
+            arr = fn(_backend.get_array_module(t.data), t.data.shape, dt)
+        return _make(arr, requires_grad)
+    return _on(device, requires_grad, lambda xp: fn(xp, t.data.shape, dt))
 
 
 def zeros_like(t, dtype=None, requires_grad=False, device=None):

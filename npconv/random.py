@@ -5,6 +5,8 @@ random numbers are made where they are used (on the GPU for CuPy data).
 """
 import numpy
 
+from . import backend as _backend
+
 __all__ = ["manual_seed", "generator", "initial_seed"]
 
 _state = {"seed": 0, "generators": {}}
@@ -25,10 +27,13 @@ def initial_seed():
 
 
 def generator(xp=numpy):
-    """The framework's generator for array module ``xp`` (a ``numpy.random.Generator`` or its
-    CuPy counterpart), created from the current seed on first use."""
+    """The framework's generator for array module ``xp`` on its current device (a
+    ``numpy.random.Generator``, or its CuPy counterpart, whose state lives on one GPU and
+    can be used only while that GPU is current), created from the current seed on first
+    use. As PyTorch's ``manual_seed``, one seed seeds every device alike."""
     gens = _state["generators"]
-    g = gens.get(xp.__name__)
+    key = (xp.__name__, 0 if xp is numpy else _backend.current_device_index(xp))
+    g = gens.get(key)
     if g is None:
-        g = gens[xp.__name__] = xp.random.default_rng(_state["seed"])
+        g = gens[key] = xp.random.default_rng(_state["seed"])
     return g

@@ -14,6 +14,7 @@ import npconv as nc
 import npconv.nn as nn
 import npconv.nn.functional as F
 from npconv import backend as B
+from npconv import _standin
 from npconv import random as nrandom
 from devices import (DEVICES, GPU_LIKE, STANDIN, array_type, assert_close, assert_on,
                      on_devices, on_gpu_like, reset_current_device, to_host,  # noqa: F401
@@ -274,7 +275,7 @@ def test_random_numbers_are_drawn_on_device_and_seeded(device):
     assert numpy.array_equal(to_host(nc.randn(5, device=device)), a)
     assert numpy.array_equal(to_host(nc.rand(5, device=device)), b)
     xp = xp_for(device)
-    assert xp.__name__ in nrandom._state["generators"]
+    assert (xp.__name__, 0) in nrandom._state["generators"]
     if device != "cpu":
         # device draws do not advance the host stream
         nc.manual_seed(7)
@@ -282,6 +283,59 @@ def test_random_numbers_are_drawn_on_device_and_seeded(device):
         nc.manual_seed(7)
         nc.randn(100, device=device)
         assert numpy.array_equal(to_host(nc.randn(4)), host)
+
+
+def test_factories_make_data_on_the_device_without_a_host_copy(monkeypatch):
+    """zeros/randn/... with device= allocate with the device's array module (on the device
+    asked for), never on the host followed by a copy; *_like follow their tensor."""
+    _standin.install()
+    b = B._BACKENDS["standin"]
+
+    def no_host_copy(a, index=0):
+        raise AssertionError("a factory went through the host")
+    monkeypatch.setattr(b, "from_host", no_host_copy)
+    try:
+        made = [nc.zeros(2, 3, device="standin:1"), nc.ones(2, device="standin:1"),
+                nc.full((2,), 7.0, device="standin:1"), nc.empty(3, device="standin:1"),
+                nc.arange(5, device="standin:1"), nc.linspace(0, 1, 5, device="standin:1"),
+                nc.eye(3, device="standin:1"), nc.randn(2, 2, device="standin:1"),
+                nc.rand(2, device="standin:1"), nc.randint(0, 5, (4,), device="standin:1")]
+        for t in made:
+            assert str(t.device) == "standin:1", t
+        like = [nc.zeros_like(made[0]), nc.ones_like(made[0]), nc.full_like(made[0], 2.0),
+                nc.randn_like(made[0]), nc.rand_like(made[0])]
+        for t in like:
+            assert str(t.device) == "standin:1" and t.shape == (2, 3)
+        assert str(nc.zeros_like(made[0], device="standin:0").device) == "standin:0"
+        monkeypatch.undo()
+        # to another backend: a real move
+        assert str(nc.zeros_like(nc.zeros(2), device="standin:1").device) == "standin:1"
+    finally:
+        _standin.BACKEND.set_device(0)
+
+
+def test_each_device_has_its_own_generator_seeded_alike():
+    """CuPy keeps a generator's state on one GPU (using it with another current raises), so
+    npconv keeps one generator per device; manual_seed seeds them alike, as PyTorch."""
+    _standin.install()
+    try:
+        nc.manual_seed(5)
+        a = to_host(nc.randn(6, device="standin:0"))
+        b = to_host(nc.randn(6, device="standin:1"))     # would raise with device 0's state
+        assert numpy.array_equal(a, b)                    # same seed on both devices
+        x = nc.ones(50, requires_grad=True, device="standin:1")
+        y = F.dropout(x, 0.5, training=True)
+        assert str(y.device) == "standin:1"
+        keys = set(nrandom._state["generators"])
+        assert {(_standin.xp.__name__, 0), (_standin.xp.__name__, 1)} <= keys
+        # the stand-in refuses a generator used on another device, as CuPy does
+        _standin.BACKEND.set_device(0)
+        g = _standin.xp.random.default_rng(0)
+        _standin.BACKEND.set_device(1)
+        with pytest.raises(Exception, match="standin:0 but the current device is standin:1"):
+            g.random(3)
+    finally:
+        _standin.BACKEND.set_device(0)
 
 
 @on_devices
