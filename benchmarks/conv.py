@@ -143,6 +143,7 @@ def main():
                   "NPCONV_NUM_THREADS"):
             os.environ[v] = "1"
         _clock = time.thread_time
+    import npconv  # noqa: F401  (before NumPy: it sets OpenBLAS's idle-thread timeout)
     import numpy
     np = numpy
     if args.threads:

@@ -20,11 +20,10 @@ import statistics
 import sys
 import time
 
-import numpy as np
-
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-import npconv as nc  # noqa: E402
+import npconv as nc  # noqa: E402  (before NumPy: it sets OpenBLAS's idle-thread timeout)
+import numpy as np  # noqa: E402
 import npconv.nn.functional as F  # noqa: E402
 from npconv import optim  # noqa: E402
 from npconv import train as job  # noqa: E402

@@ -4,7 +4,9 @@
     x = nc.randn(4, 3, requires_grad=True)
     (x * x).sum().backward()        # x.grad == 2 x
 """
-import numpy as _np
+from . import _blas_env  # noqa: F401  (first: it must run before NumPy loads OpenBLAS)
+
+import numpy as _np  # noqa: E402
 
 from . import autograd, backend, testing
 from .autograd import (Function, detect_anomaly, enable_grad, gradcheck, is_grad_enabled,
