@@ -143,7 +143,8 @@ class MNIST(_ImageDataset):
     """MNIST handwritten digits, read from the four IDX files.
 
     ``MNIST(root=None, train=True, download=False, transform=None)``. The files
-    (``train-images-idx3-ubyte[.gz]`` etc.) are looked for in, in order: ``root`` (and
+    (``train-images-idx3-ubyte[.gz]`` etc., or ``train-images.idx3-ubyte``) are looked for
+    in, in order: ``root`` (and
     ``root/<key>``, ``root/<ClassName>[/raw]``), ``$NPCONV_DATA/<key>``,
     ``~/.cache/npconv/<key>`` and, for Fashion-MNIST, ``/usr/share/datasets/fashion-mnist``
     (Debian's ``dataset-fashion-mnist`` package). With ``download=True`` missing files are
@@ -206,7 +207,9 @@ class MNIST(_ImageDataset):
 
     @staticmethod
     def _path(folder, stem):
-        for cand in (stem + ".gz", stem):
+        # also the common ``train-images.idx3-ubyte`` spelling (a dot before ``idx``)
+        dotted = stem.replace("-idx", ".idx")
+        for cand in (stem + ".gz", stem, dotted + ".gz", dotted):
             p = os.path.join(folder, cand)
             if os.path.isfile(p):
                 return p

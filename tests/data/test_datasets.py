@@ -27,6 +27,16 @@ def test_uncompressed_and_subfolders(mnist_files, tmp_path, isolated_data_env):
     assert len(FashionMNIST(root=tmp_path / "r2", train=False)) == 20
 
 
+def test_dotted_file_names(mnist_files, tmp_path, isolated_data_env):
+    """``train-images.idx3-ubyte`` (a dot before idx, as many copies of MNIST spell it)."""
+    arrs = mnist_files(tmp_path / "r", compress=False)
+    for f in os.listdir(tmp_path / "r"):
+        os.rename(tmp_path / "r" / f, tmp_path / "r" / f.replace("-idx", ".idx"))
+    assert MNIST.available(tmp_path / "r")
+    d = MNIST(root=tmp_path / "r")
+    np.testing.assert_array_equal(d.data, arrs["train"][0])
+
+
 def test_env_then_cache_order(mnist_files, tmp_path, isolated_data_env, monkeypatch):
     mnist_files(isolated_data_env / ".cache" / "npconv" / "mnist", n_train=30)
     assert len(MNIST()) == 30                           # ~/.cache/npconv
