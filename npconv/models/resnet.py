@@ -64,8 +64,9 @@ def resnet(depth=8, num_classes=10, in_channels=1, width=16):
     widths (width, 2 width, 4 width). ``resnet(8)`` has 77,754 parameters.
 
     Measured on the full Fashion-MNIST, 10 epochs, SGD (lr 0.05, Nesterov, weight decay 5e-4,
-    one-cycle), batch 128: ``resnet(8)`` 92.8% test accuracy (92.1% with ``--augment``);
-    deeper or wider variants were not measured."""
+    one-cycle), batch 128, seed 0: ``resnet(8)`` 92.8% test accuracy (92.1% with
+    ``--augment``), ``resnet(8, width=32)`` (308,074 parameters; ``--model resnet8w32``)
+    93.3%, in 64 minutes on a 2-core CPU."""
     if depth < 8 or (depth - 2) % 6:
         raise ValueError("resnet depth must be 6n + 2 with n >= 1 (8, 14, 20, ...), got %r"
                          % (depth,))
