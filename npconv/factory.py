@@ -18,12 +18,8 @@ __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn
            "squeeze", "unsqueeze", "from_numpy", "is_tensor"]
 
 
-def _make(arr, requires_grad, device=None):
-    """Wrap ``arr`` (moved to ``device`` when given and elsewhere: the ``*_like`` factories
-    of a tensor on another device)."""
+def _make(arr, requires_grad):
     t = Tensor._wrap(arr)
-    if device is not None:
-        t = _backend.move(t, device)
     if requires_grad:
         t.requires_grad_(True)
     return t
