@@ -335,3 +335,19 @@ def test_batch_innermost_path_with_aliasing_stride(rng):
         res.append((y.data, xt.grad.data, wt.grad.data))
     for a, b in zip(*res):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)   # float32 sum order
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 5, 7), (64, 7, 7, 64), (64, 14, 14, 64), (5, 3, 4, 300),
+                                   (40, 9, 9, 130)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_to_nchw_tiles_match_a_plain_transpose(shape, bias, rng):
+    """The tiled (O, Ho, Wo, N) -> (N, O, Ho, Wo) copy: tile sizes that do not divide the
+    rows, sizes split over threads, and a non-contiguous source (the channel-block path)."""
+    src = rng.standard_normal(shape).astype(np.float32)
+    b = rng.standard_normal(shape[0]).astype(np.float32) if bias else None
+    expect = src.transpose(3, 0, 1, 2) + (0 if b is None else b[None, :, None, None])
+    np.testing.assert_array_equal(_conv._to_nchw(np, src, b, "hwn", "t"), expect)
+    wide = np.zeros(shape[:3] + (shape[3] + 3,), np.float32)
+    wide[..., :shape[3]] = src
+    np.testing.assert_array_equal(_conv._to_nchw(np, wide[..., :shape[3]], b, "hwn", "t"),
+                                  expect)
