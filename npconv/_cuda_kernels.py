@@ -27,6 +27,32 @@ __all__ = ["use_kernels", "col2im", "max_pool_backward", "max_pool2x2_backward",
 
 _DTYPES = {numpy.dtype(numpy.float32): "float", numpy.dtype(numpy.float64): "double"}
 
+# The body of both gather kernels: for input pixel (h, w), every kernel offset (i, j) and the
+# output position (ho, wo) whose window puts that offset on the pixel (the inverse of
+# im2col's map h = ho*sH + i*dH - pH), then BODY. Offsets are visited in scan order.
+_COVERING_WINDOWS = r"""        const int hp = h + pH, wp = w + pW;
+        for (int i = 0; i < kH; ++i) {
+            const int hh = hp - i * dH;
+            if (hh < 0) break;
+            if (hh % sH != 0) continue;
+            const int ho = hh / sH;
+            if (ho >= Ho) continue;
+            for (int j = 0; j < kW; ++j) {
+                const int ww = wp - j * dW;
+                if (ww < 0) break;
+                if (ww % sW != 0) continue;
+                const int wo = ww / sW;
+                if (wo >= Wo) continue;
+BODY
+            }
+        }
+"""
+
+
+def _windows(body):
+    return _COVERING_WINDOWS.replace("BODY", body)
+
+
 # One thread per element of the gradient buffer, grid-stride loop. ``T`` is substituted.
 _COL2IM = r"""
 extern "C" __global__ void npconv_col2im_{order}_{tname}(
@@ -39,24 +65,7 @@ extern "C" __global__ void npconv_col2im_{order}_{tname}(
         int n, c, h, w;
 {decompose}
         T acc = 0;
-        const int hp = h + pH, wp = w + pW;
-        for (int i = 0; i < kH; ++i) {{
-            const int hh = hp - i * dH;
-            if (hh < 0) break;
-            if (hh % sH != 0) continue;
-            const int ho = hh / sH;
-            if (ho >= Ho) continue;
-            for (int j = 0; j < kW; ++j) {{
-                const int ww = wp - j * dW;
-                if (ww < 0) break;
-                if (ww % sW != 0) continue;
-                const int wo = ww / sW;
-                if (wo >= Wo) continue;
-                const long long r = ((long long)c * kH + i) * kW + j;
-                acc += col[{colindex}];
-            }}
-        }}
-        dx[idx] = acc;
+{windows}        dx[idx] = acc;
     }}
 }}
 """
@@ -85,24 +94,7 @@ extern "C" __global__ void npconv_maxpool_backward_{tname}_{csuffix}(
         const long long plane = idx / ((long long)H * W);      /* n * C + c */
         const long long obase = plane * Ho * Wo;
         T acc = 0;
-        const int hp = h + pH, wp = w + pW;
-        for (int i = 0; i < kH; ++i) {{
-            const int hh = hp - i * dH;
-            if (hh < 0) break;
-            if (hh % sH != 0) continue;
-            const int ho = hh / sH;
-            if (ho >= Ho) continue;
-            for (int j = 0; j < kW; ++j) {{
-                const int ww = wp - j * dW;
-                if (ww < 0) break;
-                if (ww % sW != 0) continue;
-                const int wo = ww / sW;
-                if (wo >= Wo) continue;
-                const long long o = obase + (long long)ho * Wo + wo;
-                if ((int)code[o] == i * kW + j) acc += gy[o];
-            }}
-        }}
-        dx[idx] = acc;
+{windows}        dx[idx] = acc;
     }}
 }}
 """
@@ -141,13 +133,17 @@ extern "C" __global__ void npconv_maxpool2x2_backward_{tname}(
 
 def _col2im_source(order, tname):
     parts = _NHW if order == "nhw" else _HWN
-    return ("#define T %s\n" % tname) + _COL2IM.format(order=order, tname=tname, **parts) \
-        + "#undef T\n"
+    windows = _windows("""                const long long r = ((long long)c * kH + i) * kW + j;
+                acc += col[%s];""" % parts["colindex"])
+    return ("#define T %s\n" % tname) + _COL2IM.format(
+        order=order, tname=tname, decompose=parts["decompose"], windows=windows) + "#undef T\n"
 
 
 def _maxpool_source(tname, csuffix, ctype):
-    return ("#define T %s\n" % tname) + _MAXPOOL.format(tname=tname, csuffix=csuffix,
-                                                         ctype=ctype) + "#undef T\n"
+    windows = _windows("""                const long long o = obase + (long long)ho * Wo + wo;
+                if ((int)code[o] == i * kW + j) acc += gy[o];""")
+    return ("#define T %s\n" % tname) + _MAXPOOL.format(
+        tname=tname, csuffix=csuffix, ctype=ctype, windows=windows) + "#undef T\n"
 
 
 def _max2x2_source(tname):
