@@ -32,7 +32,7 @@ def generator(xp=numpy):
     can be used only while that GPU is current), created from the current seed on first
     use. As PyTorch's ``manual_seed``, one seed seeds every device alike."""
     gens = _state["generators"]
-    key = (xp.__name__, 0 if xp is numpy else _backend.current_device_index(xp))
+    key = (xp.__name__, _backend.current_device_index(xp))
     g = gens.get(key)
     if g is None:
         g = gens[key] = xp.random.default_rng(_state["seed"])

@@ -111,21 +111,27 @@ def test_pointwise_fast_path_equals_general_path(rng):
     np.testing.assert_array_equal(y, general)
 
 
-def test_orders_agree_exactly_on_outputs_and_grads(rng):
-    x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
-    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
-    gy = rng.standard_normal((4, 5, 9, 9)).astype(np.float32)
+def _in_both_orders(x, w, gy, **kw):
+    """[(y, dx, dw)] of conv2d(x, w, **kw) backpropagating gy, in column order 'nhw' then
+    'hwn'."""
     res = []
     for o in ("nhw", "hwn"):
         _conv.FORCE_ORDER = o
         try:
             xt, wt = T(x, True), T(w, True)
-            y = F.conv2d(xt, wt, padding=1)
+            y = F.conv2d(xt, wt, **kw)
             y.backward(T(gy))
         finally:
             _conv.FORCE_ORDER = None
         res.append((y.data, xt.grad.data, wt.grad.data))
-    for a, b in zip(*res):
+    return res
+
+
+def test_orders_agree_exactly_on_outputs_and_grads(rng):
+    x = rng.standard_normal((4, 3, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((4, 5, 9, 9)).astype(np.float32)
+    for a, b in zip(*_in_both_orders(x, w, gy, padding=1)):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
@@ -323,17 +329,7 @@ def test_batch_innermost_path_with_aliasing_stride(rng):
     x = rng.standard_normal((16, 2, 16, 16)).astype(np.float32)     # batch stride 2 KiB
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
     gy = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
-    res = []
-    for o in ("nhw", "hwn"):
-        _conv.FORCE_ORDER = o
-        try:
-            xt, wt = T(x, True), T(w, True)
-            y = F.conv2d(xt, wt, stride=2, padding=1)
-            y.backward(T(gy))
-        finally:
-            _conv.FORCE_ORDER = None
-        res.append((y.data, xt.grad.data, wt.grad.data))
-    for a, b in zip(*res):
+    for a, b in zip(*_in_both_orders(x, w, gy, stride=2, padding=1)):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)   # float32 sum order
 
 
