@@ -10,10 +10,17 @@ Fast path: the non-overlapping 2x2 max-pool (stride 2, no padding, no dilation) 
 four phase slices ``x[..., a::2, b::2]`` with no padded copy and no index array; it gives the
 same results as the general path (tested).
 """
+import numpy
+
 from .. import _cuda_kernels
 from ..autograd.function import Function
 from ..backend import get_array_module
-from .im2col import _parallel, _workspace, pad_into
+from .im2col import (_LAYOUTS, _along, _empty_stored, _inverse, _parallel, _storage_order,
+                     _to_nchw, _workspace, as_layout, pad_into)
+
+_LAYOUT_NAMES = {perm: name for name, perm in _LAYOUTS.items()}
+# the GEMM column order whose output is stored in each layout (``_to_nchw``'s argument)
+_LAYOUT_ORDER = {"cnhw": "nhw", "chwn": "hwn"}
 
 __all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "pool_output_size"]
 
@@ -63,18 +70,28 @@ class MaxPool2d(Function):
         Wo = pool_output_size(W, kW, stride[1], padding[1], dilation[1], ceil_mode)
         ctx.geom = (x.shape, kernel, stride, padding, dilation, (Ho, Wo))
         if _is_2x2(x, kernel, stride, padding, dilation, (Ho, Wo)) and not return_indices:
-            y = xp.empty((N, C, Ho, Wo), x.dtype)
+            # the maxima are taken in x's own memory layout (a conv output may be stored
+            # (C, H, W, N)), then handed on as plain NCHW: pooled maps are 4x smaller, and
+            # a contiguous output keeps ``view`` after pooling working as in PyTorch
+            layout = _layout_of(xp, x)
+            perm = _LAYOUTS[layout]
+            m = _empty_stored(xp, "pool2x2", (N, C, Ho, Wo), x.dtype, perm)
+            ax = perm[0]
 
             def part(lo, hi):
-                xs, ys = x[lo:hi], y[lo:hi]
+                s = _along(ax, lo, hi)
+                xs, ms = x[s], m[s]
                 xp.maximum(_offset_slice(xs, 0, 0, (Ho, Wo), stride),
-                           _offset_slice(xs, 0, 1, (Ho, Wo), stride), out=ys)
+                           _offset_slice(xs, 0, 1, (Ho, Wo), stride), out=ms)
                 t = xp.maximum(_offset_slice(xs, 1, 0, (Ho, Wo), stride),
                                _offset_slice(xs, 1, 1, (Ho, Wo), stride))
-                xp.maximum(ys, t, out=ys)
-            _parallel(xp, N, x.size, part)
+                xp.maximum(ms, t, out=ms)
+            _parallel(xp, x.shape[ax], x.size, part)
+            y = m if layout == "nchw" else _to_nchw(
+                xp, m.transpose(perm), None, _LAYOUT_ORDER[layout], "poolOut")
             ctx.fast = True
-            ctx.save_for_backward(x, y)
+            ctx.layout = layout
+            ctx.save_for_backward(x, m)
             return y
         ctx.fast = False
         y, code = _max_general(xp, x, kernel, stride, padding, dilation, (Ho, Wo))
@@ -96,10 +113,10 @@ class MaxPool2d(Function):
         xp = get_array_module(gy)
         kernels = _cuda_kernels.use_kernels(xp, gy.dtype)   # real CuPy: one launch
         if ctx.fast:
-            x, y = ctx.saved_tensors
+            x, m = ctx.saved_tensors
             if kernels:
-                return _cuda_kernels.max_pool2x2_backward(x, y, gy)
-            return _max2x2_backward(xp, x, y, gy, out_hw, stride)
+                return _cuda_kernels.max_pool2x2_backward(x, m, gy)
+            return _max2x2_backward(xp, x, m, gy, out_hw, stride, ctx.layout)
         (code,) = ctx.saved_tensors
         if kernels:
             return _cuda_kernels.max_pool_backward(gy, code, xshape, kernel, stride, padding,
@@ -141,18 +158,23 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
     return y, code
 
 
-def _max2x2_backward(xp, x, y, gy, out_hw, stride):
+def _max2x2_backward(xp, x, m, gy, out_hw, stride, layout):
     """Gradient of the 2x2/stride-2 max-pool: each window's gradient goes to its first
-    maximum (scan order (0,0), (0,1), (1,0), (1,1)), as the general path's argmax."""
-    dx = _workspace.empty(xp, "pool2x2dx", x.shape, gy.dtype)
+    maximum (scan order (0,0), (0,1), (1,0), (1,1)), as the general path's argmax. x and
+    its maxima m are stored in ``layout``; gy is brought to it and so is dx."""
+    perm = _LAYOUTS[layout]
+    gy = as_layout(xp, gy, layout, "poolG").transpose(_inverse(perm))
+    dx = _empty_stored(xp, "pool2x2dx", x.shape, gy.dtype, perm)
     Ho, Wo = out_hw
     if x.shape[2] > 2 * Ho:
         dx[:, :, 2 * Ho:] = 0
     if x.shape[3] > 2 * Wo:
         dx[:, :, :, 2 * Wo:] = 0
+    ax = perm[0]
 
     def part(lo, hi):
-        xs, ys, gs, ds = x[lo:hi], y[lo:hi], gy[lo:hi], dx[lo:hi]
+        s = _along(ax, lo, hi)
+        xs, ys, gs, ds = x[s], m[s], gy[s], dx[s]
         free = None                                  # windows whose winner is not found yet
         for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
             d = _offset_slice(ds, i, j, out_hw, stride)
@@ -166,8 +188,16 @@ def _max2x2_backward(xp, x, y, gy, out_hw, stride):
                     win &= free
                     free &= ~win
             xp.multiply(gs, win, out=d)
-    _parallel(xp, x.shape[0], x.size, part)
+    _parallel(xp, x.shape[ax], x.size, part)
     return dx
+
+
+def _layout_of(xp, x):
+    """The name of the layout x (N, C, H, W) is stored in, when it is one npconv's kernels
+    work in ('nchw', 'cnhw', 'chwn'); 'nchw' otherwise and off NumPy."""
+    if xp is not numpy:
+        return "nchw"
+    return _LAYOUT_NAMES.get(_storage_order(x), "nchw")
 
 
 class AvgPool2d(Function):

@@ -288,6 +288,78 @@ def _unalias(xp, x, layout):
     return copy_into(tmp, x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
 
 
+def _to_nchw(xp, src, b, order, tag):
+    """A fresh C-contiguous (N, O, Ho, Wo) array from ``src``, the same data stored
+    (O, N, Ho, Wo) (``order='nhw'``) or (O, Ho, Wo, N) ('hwn'), adding bias b (O,) on the
+    way. For 'hwn' the batch axis moves from innermost to outermost; that transposing copy
+    is done in cache-sized tiles (2x faster than one big copy on a 1 MiB-L2 machine), and
+    the bias is a separate contiguous pass (an add writing through the transposed view is
+    2x slower than the copy)."""
+    if order == "nhw":
+        O, N, Ho, Wo = src.shape
+        out = _workspace.empty(xp, tag, (N, O, Ho, Wo), src.dtype)
+        dst = out.transpose(1, 0, 2, 3)
+        bb = None if b is None else b[:, None, None, None]
+
+        def part(lo, hi):
+            if bb is None:
+                dst[lo:hi] = src[lo:hi]
+            else:
+                xp.add(src[lo:hi], bb[lo:hi], out=dst[lo:hi])
+        _parallel(xp, O, src.size, part)
+        return out
+    O, Ho, Wo, N = src.shape
+    out = _workspace.empty(xp, tag, (N, O, Ho, Wo), src.dtype)
+    if xp is numpy and src.flags.c_contiguous:
+        # one 2-D transpose (O*Ho*Wo, N) -> (N, O*Ho*Wo), done in tiles of B rows (~32 KiB,
+        # which stay in L1 while read across): 30-45% faster than blocks of whole channels
+        # on 7x7 and 14x14 maps
+        R = O * Ho * Wo
+        s2, o2 = src.reshape(R, N), out.reshape(N, R)
+        B = max(16, 8192 // N)
+
+        def part(lo, hi):
+            for a in range(lo * B, min(hi * B, R), B):
+                o2[:, a:a + B] = s2[a:a + B].T
+        _parallel(xp, -(-R // B), src.size, part)
+    else:
+        dst = out.transpose(1, 2, 3, 0)
+        step = max(1, (1 << 16) // (Ho * Wo * N)) if xp is numpy else O
+
+        def part(lo, hi):
+            for a in range(lo, hi, step):
+                dst[a:min(a + step, hi)] = src[a:min(a + step, hi)]
+        _parallel(xp, O, src.size, part)
+    if b is not None:
+        bo = b[None, :, None, None]
+
+        def bias(lo, hi):
+            out[lo:hi] += bo
+        _parallel(xp, N, src.size, bias)
+    return out
+
+
+def _storage_order(x):
+    """The axes of ``x`` from outermost to innermost in memory (decreasing strides; ties
+    keep the logical order): (0, 1, 2, 3) for a C-contiguous NCHW array, (1, 2, 3, 0) for
+    one stored (C, H, W, N)."""
+    return tuple(sorted(range(x.ndim), key=lambda a: -abs(x.strides[a])))
+
+
+def _empty_stored(xp, tag, shape, dtype, order):
+    """An uninitialised array of logical ``shape`` stored with its axes in ``order``
+    (outermost first), from the workspace."""
+    buf = _workspace.empty(xp, tag, tuple(shape[a] for a in order), dtype)
+    return buf.transpose(_inverse(order))
+
+
+def _along(axis, lo, hi):
+    """The index selecting lo:hi on ``axis`` of a 4-D array."""
+    sl = [slice(None)] * 4
+    sl[axis] = slice(lo, hi)
+    return tuple(sl)
+
+
 def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), layout="cnhw"):
     """x (N, C, H, W) padded by ``padding=(pH, pW)`` (plus ``extra`` rows/columns at the
     bottom/right) with ``fill``. Returns a view with the logical shape

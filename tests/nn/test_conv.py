@@ -6,6 +6,7 @@ from hypothesis import given, settings, strategies as st
 import npconv as nc
 import npconv.nn.functional as F
 from npconv.nn import _conv
+from npconv.nn import im2col as I
 from npconv.nn import reference as R
 from npconv.nn.im2col import im2col
 
@@ -148,17 +149,72 @@ def test_float32_in_float32_out_and_grads(rng):
     assert yt.dtype == np.float32 and yt.shape == (2, 3, 8, 8)
 
 
-def test_outputs_are_contiguous_nchw(rng):
-    """Outputs are plain C-contiguous NCHW arrays (``view`` works as in PyTorch)."""
-    for o in ("nhw", "hwn"):
-        _conv.FORCE_ORDER = o
-        try:
-            y = F.conv2d(T(rng.standard_normal((2, 3, 6, 6)).astype(np.float32)),
-                         T(rng.standard_normal((4, 3, 3, 3)).astype(np.float32)))
-        finally:
-            _conv.FORCE_ORDER = None
-        assert y.data.flags.c_contiguous
-        assert y.view(2, -1).shape == (2, 64)
+@pytest.mark.parametrize("order,stored", [("nhw", (1, 0, 2, 3)), ("hwn", (1, 2, 3, 0))])
+def test_outputs_keep_the_gemm_layout(order, stored, rng):
+    """On NumPy a conv output is the GEMM result seen as NCHW, stored (C, N, H, W) or
+    (C, H, W, N) (as PyTorch's channels_last: ``is_contiguous()`` is False, ``reshape``
+    copies, ``view`` raises PyTorch's error); pooling hands on contiguous NCHW again, so
+    ``x.view(N, -1)`` after pooling works as in PyTorch. The input gradient is stored like
+    the output."""
+    x = rng.standard_normal((2, 3, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    xt = T(x, True)
+    _conv.FORCE_ORDER = order
+    try:
+        y = F.conv2d(xt, T(w), T(b), padding=1)
+        y.backward(T(np.ones(y.shape, np.float32)))
+    finally:
+        _conv.FORCE_ORDER = None
+    assert y.data.transpose(stored).flags.c_contiguous and not y.is_contiguous()
+    _conv.FORCE_ORDER = order
+    try:
+        yc = F.conv2d(T(x, True), T(w), T(b), padding=1)
+        g = _conv.Conv2d.backward(yc.grad_fn, np.ones(y.shape, np.float32))[0]
+    finally:
+        _conv.FORCE_ORDER = None
+    np.testing.assert_allclose(g, xt.grad.data, rtol=1e-6)
+    if order == "hwn":      # (a 'nhw' gradient is a view of a (C, N, Hp, Wp) buffer)
+        assert sorted(range(4), key=lambda a: -g.strides[a]) == list(stored)
+    ref = R.conv2d(x, w, b, 1, 1)
+    np.testing.assert_allclose(y.reshape(2, -1).data, ref.reshape(2, -1), rtol=1e-5,
+                               atol=1e-5)
+    if order == "nhw":
+        with pytest.raises(RuntimeError, match=r"Use \.reshape"):
+            y.view(2, -1)
+    else:   # (C, H, W, N) storage: (N, C*H*W) is a strided view, as in PyTorch
+        np.testing.assert_array_equal(y.view(2, -1).data, y.reshape(2, -1).data)
+    assert y.contiguous().view(2, -1).shape == (2, 144)
+    p = F.max_pool2d(F.relu(y), 2)
+    assert p.is_contiguous() and p.view(2, -1).shape == (2, 36)
+    np.testing.assert_allclose(p.data, R.max_pool2d(np.maximum(ref, 0), 2)[0], rtol=1e-5,
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("stored", [(0, 1, 2, 3), (1, 0, 2, 3), (1, 2, 3, 0), (0, 1, 3, 2),
+                                    (3, 2, 1, 0)])
+@pytest.mark.parametrize("order", ["nhw", "hwn"])
+def test_inputs_stored_in_any_axis_order(stored, order, rng):
+    """conv2d reads an input whatever its strides (the previous conv's layout, a user's
+    transpose): same output and gradients as from a C-contiguous copy."""
+    x = rng.standard_normal((3, 4, 7, 6)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    gy = rng.standard_normal((3, 5, 4, 3)).astype(np.float32)
+    inv = tuple(np.argsort(stored))
+    xs = np.ascontiguousarray(x.transpose(stored)).transpose(inv)
+    res = []
+    _conv.FORCE_ORDER = order
+    try:
+        for a in (x, xs):
+            xt, wt = nc.from_numpy(a).requires_grad_(), T(w, True)
+            y = F.conv2d(xt, wt, stride=(2, 2), padding=1)
+            y.backward(T(gy))
+            res.append((y.data, xt.grad.data, wt.grad.data))
+    finally:
+        _conv.FORCE_ORDER = None
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(res[0][0], R.conv2d(x, w, None, 2, 1), rtol=1e-4, atol=1e-4)
 
 
 def test_reused_buffers_never_clobber_live_results(rng):
@@ -342,8 +398,8 @@ def test_to_nchw_tiles_match_a_plain_transpose(shape, bias, rng):
     src = rng.standard_normal(shape).astype(np.float32)
     b = rng.standard_normal(shape[0]).astype(np.float32) if bias else None
     expect = src.transpose(3, 0, 1, 2) + (0 if b is None else b[None, :, None, None])
-    np.testing.assert_array_equal(_conv._to_nchw(np, src, b, "hwn", "t"), expect)
+    np.testing.assert_array_equal(I._to_nchw(np, src, b, "hwn", "t"), expect)
     wide = np.zeros(shape[:3] + (shape[3] + 3,), np.float32)
     wide[..., :shape[3]] = src
-    np.testing.assert_array_equal(_conv._to_nchw(np, wide[..., :shape[3]], b, "hwn", "t"),
+    np.testing.assert_array_equal(I._to_nchw(np, wide[..., :shape[3]], b, "hwn", "t"),
                                   expect)

@@ -5,6 +5,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 import npconv as nc
 import npconv.nn.functional as F
+from npconv.nn._pool import MaxPool2d
 from npconv.nn import reference as R
 
 
@@ -94,28 +95,53 @@ def test_pools_match_reference_random(data):
     np.testing.assert_allclose(ya, R.avg_pool2d(x, k, s, p, ceil, cip), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("shape,transposed", [
-    ((3, 4, 8, 8), False), ((2, 3, 7, 9), False), ((1, 1, 2, 2), False),
-    ((2, 3, 6, 9), False), ((2, 3, 9, 6), False), ((1, 2, 3, 3), False),
-    ((2, 3, 10, 6), True),                                  # non-contiguous input
-    ((33, 16, 32, 34), False), ((33, 16, 33, 33), False)])  # big enough to split over threads
-def test_2x2_fast_path_identical_to_general_path(shape, transposed, rng):
+def S(a, grad=False):
+    """A tensor sharing ``a``'s memory (strides kept)."""
+    return nc.from_numpy(a).requires_grad_(grad)
+
+
+def _stored(a, perm):
+    """``a`` with the same values, its memory in the axis order ``perm``."""
+    inv = tuple(np.argsort(perm))
+    return np.ascontiguousarray(a.transpose(perm)).transpose(inv)
+
+
+@pytest.mark.parametrize("shape,stored,gy_stored", [
+    ((3, 4, 8, 8), None, None), ((2, 3, 7, 9), None, None), ((1, 1, 2, 2), None, None),
+    ((2, 3, 6, 9), None, None), ((2, 3, 9, 6), None, None), ((1, 2, 3, 3), None, None),
+    ((2, 3, 10, 6), (0, 1, 3, 2), None),                    # non-contiguous input
+    # stored as conv outputs are (C, H, W, N) / (C, N, H, W); gradients either way
+    ((4, 3, 7, 9), (1, 2, 3, 0), None), ((4, 3, 8, 6), (1, 2, 3, 0), (1, 2, 3, 0)),
+    ((4, 3, 7, 9), (1, 0, 2, 3), None), ((4, 3, 9, 6), (1, 0, 2, 3), (1, 2, 3, 0)),
+    ((33, 16, 32, 34), None, None), ((33, 16, 33, 33), None, None),   # split over threads
+    ((40, 16, 33, 32), (1, 2, 3, 0), None), ((40, 16, 32, 33), (1, 0, 2, 3), None)])
+def test_2x2_fast_path_identical_to_general_path(shape, stored, gy_stored, rng):
     """The 2x2 path (no indices; masks from a column-then-row max) and the general path
     (used when indices are requested) give identical outputs and gradients, ties included,
-    for even and odd sizes (the paired-column views and the strided fallback)."""
+    for even and odd sizes and inputs stored in any axis order. The output is C-contiguous
+    NCHW whatever the input's storage; the gradient is stored like the input."""
     x = rng.integers(-2, 3, shape).astype(np.float32)
-    if transposed:
-        x = x.transpose(0, 1, 3, 2)
-        shape = x.shape
+    if stored is not None:
+        x = _stored(x, stored)
     gy = rng.standard_normal((shape[0], shape[1], shape[2] // 2, shape[3] // 2)).astype(
         np.float32)
-    xa, xb = T(x, True), T(x, True)
+    if gy_stored is not None:
+        gy = _stored(gy, gy_stored)
+    xa, xb = S(x, True), S(x, True)
+    assert xa.data.strides == x.strides
     ya = F.max_pool2d(xa, 2)
     yb, _ = F.max_pool2d(xb, 2, return_indices=True)
-    ya.backward(T(gy))
-    yb.backward(T(gy))
+    assert ya.is_contiguous() and ya.view(shape[0], -1).shape[1] == ya.data[0].size
+    ya.backward(S(gy))
+    yb.backward(S(gy))
     np.testing.assert_array_equal(ya.data, yb.data)
     np.testing.assert_array_equal(xa.grad.data, xb.grad.data)
+    if stored in ((1, 2, 3, 0), (1, 0, 2, 3)):
+        # (a leaf's .grad is a C-contiguous copy: look at what the backward hands on)
+        yc = F.max_pool2d(S(x, True), 2)
+        g = MaxPool2d.backward(yc.grad_fn, gy)
+        np.testing.assert_array_equal(g, xa.grad.data)
+        assert np.argsort([-s for s in g.strides], kind="stable").tolist() == list(stored)
 
 
 def test_max_pool_ties_send_gradient_to_first_maximum():
