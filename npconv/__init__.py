@@ -5,6 +5,7 @@
     (x * x).sum().backward()        # x.grad == 2 x
 """
 from . import _blas_env  # noqa: F401  (first: it must run before NumPy loads OpenBLAS)
+from . import _malloc_env  # noqa: F401  (big arrays from the heap: no page faults per step)
 
 import numpy as _np  # noqa: E402
 

@@ -257,18 +257,21 @@ class AvgPool2d(Function):
 
 
 class GlobalAvgPool2d(Function):
-    """(N, C, H, W) -> (N, C, 1, 1): the mean of every plane."""
+    """(N, C, H, W) -> (N, C, 1, 1): the mean of every plane. The gradient is stored like
+    the input (a conv output may be stored (C, H, W, N)), so the ops before it in the
+    backward pass work on one layout."""
 
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
         ctx.xshape = x.shape
+        ctx.layout = _layout_of(xp, x)
         return xp.ascontiguousarray(x.mean(axis=(2, 3), keepdims=True))
 
     @staticmethod
     def backward(ctx, gy):
         xp = get_array_module(gy)
         N, C, H, W = ctx.xshape
-        dx = xp.empty(ctx.xshape, gy.dtype)
-        dx[...] = gy * (1.0 / (H * W))
+        dx = _empty_stored(xp, "gapdx", ctx.xshape, gy.dtype, _LAYOUTS[ctx.layout])
+        xp.multiply(gy, 1.0 / (H * W), out=dx)
         return dx

@@ -5,7 +5,7 @@ from hypothesis import assume, given, settings, strategies as st
 
 import npconv as nc
 import npconv.nn.functional as F
-from npconv.nn._pool import MaxPool2d
+from npconv.nn._pool import GlobalAvgPool2d, MaxPool2d
 from npconv.nn import reference as R
 
 
@@ -184,6 +184,19 @@ def test_adaptive_and_global_avg_pool(rng):
         assert nc.gradcheck(fn, (T(x, True),))
     with pytest.raises(ValueError, match=r"output size \(4, 4\) must divide the input size"):
         F.adaptive_avg_pool2d(T(x), 4)
+
+
+def test_global_avg_pool_gradient_stored_like_its_input(rng):
+    """A (C, H, W, N)-stored input (a conv output) gets its gradient in that layout, with
+    the same values and a C-contiguous output."""
+    x = _stored(rng.standard_normal((3, 4, 5, 6)).astype(np.float32), (1, 2, 3, 0))
+    gy = rng.standard_normal((3, 4, 1, 1)).astype(np.float32)
+    y = F.global_avg_pool2d(S(x, True))
+    assert y.is_contiguous()
+    np.testing.assert_allclose(y.data, x.mean(axis=(2, 3), keepdims=True), rtol=1e-6)
+    g = GlobalAvgPool2d.backward(y.grad_fn, gy)
+    np.testing.assert_allclose(g, np.broadcast_to(gy / 30, x.shape), rtol=1e-6)
+    assert g.transpose(1, 2, 3, 0).flags.c_contiguous
 
 
 def test_avg_pool2d_divisor_override(rng):
