@@ -71,8 +71,10 @@ class MaxPool2d(Function):
         ctx.geom = (x.shape, kernel, stride, padding, dilation, (Ho, Wo))
         if _is_2x2(x, kernel, stride, padding, dilation, (Ho, Wo)) and not return_indices:
             # the maxima are taken in x's own memory layout (a conv output may be stored
-            # (C, H, W, N)), then handed on as plain NCHW: pooled maps are 4x smaller, and
-            # a contiguous output keeps ``view`` after pooling working as in PyTorch
+            # (C, H, W, N) or (C, N, H, W)) and handed on in it when that is (C, H, W, N):
+            # the next conv reads that layout directly, and ``y.view(N, -1)`` still works
+            # (C, H, W merge into one stride). A (C, N, H, W) result, which ``view(N, -1)``
+            # could not flatten, is copied to NCHW (pooled maps are 4x smaller).
             layout = _layout_of(xp, x)
             perm = _LAYOUTS[layout]
             m = _empty_stored(xp, "pool2x2", (N, C, Ho, Wo), x.dtype, perm)
@@ -87,7 +89,7 @@ class MaxPool2d(Function):
                                _offset_slice(xs, 1, 1, (Ho, Wo), stride))
                 xp.maximum(ms, t, out=ms)
             _parallel(xp, x.shape[ax], x.size, part)
-            y = m if layout == "nchw" else _to_nchw(
+            y = m if layout in ("nchw", "chwn") else _to_nchw(
                 xp, m.transpose(perm), None, _LAYOUT_ORDER[layout], "poolOut")
             ctx.fast = True
             ctx.layout = layout
