@@ -82,19 +82,39 @@ class Conv2d(Function):
         K, M = Cg * kH * kW, N * Ho * Wo
         pointwise = (kH == 1 and kW == 1 and stride == (1, 1) and padding == (0, 0))
         order = column_order(N, Ho, Wo)
+        # on NumPy a bias rides in the GEMM as one more row of ones under the patch matrix
+        # (and its gradient in the weight-gradient GEMM): no separate pass over the output
+        fold = xp is numpy and b is not None and G == 1 and not pointwise
+        rows = C * kH * kW + fold          # patch-matrix rows, all groups (+ the ones)
         if pointwise:
             col = _matrix(xp, x, order, "col")        # 1x1: the input is already the matrix
         else:
-            col = im2col(x, (kH, kW), stride, padding, dilation, order)
-        colm = col.reshape(G, K, M)
-        wm = w.reshape(G, O // G, K)
+            direct = xp is numpy and padding != (0, 0)
+            if direct:
+                # reused per geometry, so the entries that read padding stay zero
+                buf = _workspace.empty(xp, ("colz", x.shape, (kH, kW), stride, padding,
+                                            dilation, order, rows), (rows, M), x.dtype, init=0)
+            else:
+                buf = _workspace.empty(xp, "col", (rows, M), x.dtype)
+            cshape = ((C, kH, kW, N, Ho, Wo) if order == "nhw" else (C, kH, kW, Ho, Wo, N))
+            im2col(x, (kH, kW), stride, padding, dilation, order,
+                   out=buf[:C * kH * kW].reshape(cshape), _zero_border=direct)
+            col = buf
+            if fold:
+                buf[K] = 1
+                wm = xp.empty((1, O, rows), w.dtype)
+                wm[0, :, :K] = w.reshape(O, K)
+                wm[0, :, K] = b
+        colm = col.reshape(G, rows // G, M)
+        if not fold:
+            wm = w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
         _mm(xp, wm, colm, out=Y)
         if xp is numpy:
             # hand on the GEMM's own layout, (O, N, Ho, Wo) or (O, Ho, Wo, N), as a view
             # with the logical NCHW shape: no transposing copy here, and the next conv's
             # im2col reads it in the order it wants (like PyTorch's channels_last)
-            if b is not None:
+            if b is not None and not fold:
                 _add_rows(xp, Y.reshape(O, M), b)
             y = _image(Y.reshape(O, M), (N, O, Ho, Wo), order)
         else:
@@ -103,13 +123,13 @@ class Conv2d(Function):
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         ctx.save_for_backward(colm if need_w else None, w if need_x else None)
         ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo),
-                    order)
+                    order, fold)
         return y
 
     @staticmethod
     def backward(ctx, gy):
         colm, w = ctx.saved_tensors
-        xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo), order = ctx.geom
+        xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo), order, fold = ctx.geom
         xp = get_array_module(gy)
         N, C = xshape[:2]
         O = gy.shape[1]
@@ -117,10 +137,14 @@ class Conv2d(Function):
         gYm = _matrix(xp, gy, order, "gY").reshape(G, O // G, M)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
-        if need_b:
-            db = gYm.reshape(O, M).sum(axis=1)
         if need_w:
-            dw = _mm(xp, gYm, colm.transpose(0, 2, 1)).reshape(O, C // G, *ksize)
+            dwm = _mm(xp, gYm, colm.transpose(0, 2, 1))     # (G, O/G, rows)
+            if fold:        # the last column is gY @ ones: the bias gradient
+                db = dwm[0, :, -1].copy() if need_b else None
+                dwm = dwm[..., :-1]
+            dw = dwm.reshape(O, C // G, *ksize)
+        if need_b and db is None:
+            db = gYm.reshape(O, M).sum(axis=1)
         if need_x:
             wm = w.reshape(G, O // G, -1)
             K = wm.shape[2]

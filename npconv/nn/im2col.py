@@ -408,7 +408,7 @@ def windows(x, kernel_size, stride, dilation, out_hw, order="nhw"):
 
 
 def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order="nhw",
-           out=None):
+           out=None, _zero_border=False):
     """Unfold the receptive fields of ``x`` into columns.
 
     x: (N, C, H, W) array (any strides). ``kernel_size``, ``stride``, ``padding``,
@@ -419,6 +419,9 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     of shape (C, kH, kW, Ho, Wo, N) (the batch innermost: long contiguous runs when the
     feature maps are small). ``col.reshape(C*kH*kW, -1)`` is the GEMM operand (rows ordered
     like ``weight.reshape(O, C*kH*kW)``). ``out`` may give the destination array.
+    (``_zero_border``: the entries of ``out`` that fall in the padding are zero already, a
+    buffer reused for this geometry; then an input stored in the order's layout is copied
+    offset by offset with no padded copy.)
     """
     xp = get_array_module(x)
     N, C, H, W = x.shape
@@ -426,6 +429,9 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     Ho = conv_output_size(H, kH, stride[0], padding[0], dilation[0])
     Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
     layout = _ORDER_LAYOUT[order]
+    if _zero_border and x.transpose(_LAYOUTS[layout]).flags.c_contiguous:
+        _copy_offsets(out, x, kernel_size, stride, padding, dilation, order, (Ho, Wo))
+        return out
     if padding[0] or padding[1] or (layout == "chwn" and not
                                     x.transpose(1, 2, 3, 0).flags.c_contiguous):
         x = pad_into(xp, x, padding, layout=layout)
@@ -433,6 +439,45 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     if out is None:
         out = _workspace.empty(xp, "col", v.shape, x.dtype)
     return copy_into(out, v)
+
+
+def _span(size, out, offset, step):
+    """The outputs o in [o0, o1) whose input index o*step + offset lies in [0, size), and
+    the input index of o0."""
+    o0 = max(0, -(offset // step)) if offset < 0 else 0
+    o1 = min(out, (size - 1 - offset) // step + 1) if size - 1 - offset >= 0 else 0
+    return o0, max(o0, o1), o0 * step + offset
+
+
+def _copy_offsets(col, x, kernel_size, stride, padding, dilation, order, out_hw):
+    """col[:, i, j] = the in-image part of kernel offset (i, j), for every offset: x is stored
+    in the order's layout, so each copy runs along whole rows of it; the entries that would
+    read padding are left as they are (zero)."""
+    xp = get_array_module(x)
+    N, C, H, W = x.shape
+    (kH, kW), (sH, sW), (pH, pW), (dH, dW) = kernel_size, stride, padding, dilation
+    Ho, Wo = out_hw
+    src = x.transpose(_LAYOUTS[_ORDER_LAYOUT[order]])       # (C, H, W, N) or (C, N, H, W)
+    hwn = order == "hwn"
+    jobs = []
+    for i in range(kH):
+        a0, a1, ha = _span(H, Ho, i * dH - pH, sH)
+        for j in range(kW):
+            b0, b1, wb = _span(W, Wo, j * dW - pW, sW)
+            if a1 > a0 and b1 > b0:
+                rows = slice(ha, ha + (a1 - a0 - 1) * sH + 1, sH)
+                cols = slice(wb, wb + (b1 - b0 - 1) * sW + 1, sW)
+                if hwn:
+                    jobs.append(((i, j, slice(a0, a1), slice(b0, b1)), (rows, cols)))
+                else:
+                    jobs.append(((i, j, slice(None), slice(a0, a1), slice(b0, b1)),
+                                 (slice(None), rows, cols)))
+
+    def part(lo, hi):
+        c, s = col[lo:hi], src[lo:hi]
+        for dst, sl in jobs:
+            c[(slice(None),) + dst] = s[(slice(None),) + sl]
+    _parallel(xp, C, col.size, part)
 
 
 def col2im(col, x_shape, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1),

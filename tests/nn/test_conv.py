@@ -218,6 +218,38 @@ def test_inputs_stored_in_any_axis_order(stored, order, rng):
     np.testing.assert_allclose(res[0][0], R.conv2d(x, w, None, 2, 1), rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("order,stored", [("hwn", (1, 2, 3, 0)), ("nhw", (1, 0, 2, 3))])
+@pytest.mark.parametrize("shape,k,s,p,d", [
+    ((3, 2, 7, 6), (3, 3), (1, 1), (1, 1), (1, 1)),
+    ((2, 3, 9, 8), (3, 2), (2, 1), (1, 2), (1, 1)),
+    ((2, 2, 5, 5), (3, 3), (1, 2), (2, 2), (2, 1)),      # offsets reading padding only
+    ((2, 1, 3, 4), (5, 5), (1, 1), (2, 2), (1, 1)),
+    ((2, 3, 11, 10), (5, 5), (2, 2), (2, 2), (1, 1))])
+def test_padded_conv_of_a_stored_input_copies_offset_by_offset(order, stored, shape, k, s,
+                                                               p, d, rng, monkeypatch):
+    """An input stored in the column order's layout (what the previous conv hands on) is
+    unfolded offset by offset into a zero-bordered patch buffer kept per geometry, with no
+    padded copy: equal to the loop reference on every call (the buffer is reused, the
+    border must stay zero), bias folded into the GEMM included."""
+    w = rng.standard_normal((4, shape[1]) + k).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    inv = tuple(np.argsort(stored))
+    calls = []
+    real = I._copy_offsets
+    monkeypatch.setattr(I, "_copy_offsets", lambda *a: calls.append(1) or real(*a))
+    _conv.FORCE_ORDER = order
+    try:
+        for _ in range(3):
+            x = rng.standard_normal(shape).astype(np.float32)
+            xs = nc.from_numpy(np.ascontiguousarray(x.transpose(stored)).transpose(inv))
+            y = F.conv2d(xs, T(w), T(b), stride=s, padding=p, dilation=d)
+            np.testing.assert_allclose(y.data, R.conv2d(x, w, b, s, p, d), rtol=1e-4,
+                                       atol=1e-4)
+    finally:
+        _conv.FORCE_ORDER = None
+    assert len(calls) == 3
+
+
 def test_reused_buffers_never_clobber_live_results(rng):
     """Scratch arrays are recycled only when nothing refers to them."""
     w = T(rng.standard_normal((8, 16, 3, 3)).astype(np.float32))
