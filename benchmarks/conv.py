@@ -7,7 +7,9 @@
 For the layer shapes of ``../shared/bench/conv_micro.py`` (N, C, H, W, O, k, stride, pad),
 with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in training):
 
-* conv fwd         ``F.conv2d(x, w, b)``, x, w, b requiring grad
+* conv fwd         ``F.conv2d(x, w, b)``, x, w, b requiring grad (x C-contiguous NCHW)
+* conv fwd, stored the same with x stored as the conv before it would hand it on ((C, H, W, N)
+                   for the batch-innermost column order, (C, N, H, W) otherwise)
 * conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
@@ -84,8 +86,19 @@ def bench_shape(shape, budget):
     y0 = nc.tensor(rng.standard_normal((N, O, Ho, Wo), dtype=np.float32), requires_grad=True)
     gp = nc.tensor(rng.standard_normal((N, O, Ho // 2, Wo // 2), dtype=np.float32))
 
+    # the same input stored as a conv layer before it would hand it on: (C, H, W, N) for
+    # the batch-innermost column order, (C, N, H, W) otherwise (npconv.nn._conv)
+    from npconv.nn import _conv
+    from npconv.nn.im2col import _LAYOUTS, _ORDER_LAYOUT
+    perm = _LAYOUTS[_ORDER_LAYOUT[_conv.column_order(N, Ho, Wo)]]
+    xs = nc.from_numpy(np.ascontiguousarray(x.data.transpose(perm)).transpose(
+        np.argsort(perm))).requires_grad_()
+
     def conv_fwd():
         return F.conv2d(x, w, b, stride=s, padding=p)
+
+    def conv_fwd_stored():
+        return F.conv2d(xs, w, b, stride=s, padding=p)
 
     def conv_fb():
         x.grad = w.grad = b.grad = None
@@ -99,7 +112,8 @@ def bench_shape(shape, budget):
         yp = F.max_pool2d(y0, 2)
         MaxPool2d.backward(yp.grad_fn, gp.data)
 
-    fns = {"conv_fwd": conv_fwd, "conv_fb": conv_fb, "pool_fb": pool_fb,
+    fns = {"conv_fwd": conv_fwd, "conv_fwd_stored": conv_fwd_stored, "conv_fb": conv_fb,
+           "pool_fb": pool_fb,
            "gemm_fwd": lambda: Wm @ col, "gemm_dw": lambda: gY @ col.T,
            "gemm_dx": lambda: Wm.T @ gY}
     r = interleaved(fns, budget)
@@ -159,9 +173,10 @@ def main():
         ", single-thread CPU-time proxy (min-based columns are the ones to read)"
         if args.cpu_time else ""))
     print("| # | N,C,H,W,O,k,s,p | K | GEMM fwd ms (GF/s) | conv fwd ms (GF/s) | fwd %GEMM "
-          "(min-based) | 3-GEMM ms | conv fwd+bwd ms (GF/s) | fb %bound (min-based) "
-          "| pool2x2 fwd+bwd ms | pool/conv fb |")
-    print("|" + "---|" * 11)
+          "(min-based) | fwd %GEMM, input stored as a conv hands it on | 3-GEMM ms "
+          "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | pool2x2 fwd+bwd ms "
+          "| pool/conv fb |")
+    print("|" + "---|" * 12)
     for i in idxs:
         shape = SHAPES[i]
         r = bench_shape(shape, args.budget)
@@ -169,13 +184,15 @@ def main():
         N, C, H, W, O, k, s, p = shape
         K = C * k * k
         mark = "" if K >= 64 else " (K<64: no target)"
-        print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.2f | %.2f (%.0f) "
-              "| %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
+        print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) "
+              "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
                   i, ",".join(map(str, shape)), K, mark,
                   r["gemm_fwd"][0] * 1e3, f / r["gemm_fwd"][0] / 1e9,
                   r["conv_fwd"][0] * 1e3, f / r["conv_fwd"][0] / 1e9,
                   100 * r["gemm_fwd"][0] / r["conv_fwd"][0],
                   100 * r["gemm_fwd"][1] / r["conv_fwd"][1],
+                  100 * r["gemm_fwd"][0] / r["conv_fwd_stored"][0],
+                  100 * r["gemm_fwd"][1] / r["conv_fwd_stored"][1],
                   r["bound"][0] * 1e3, r["conv_fb"][0] * 1e3, 3 * f / r["conv_fb"][0] / 1e9,
                   100 * r["bound"][0] / r["conv_fb"][0], 100 * r["bound"][1] / r["conv_fb"][1],
                   r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0]), flush=True)
