@@ -8,12 +8,14 @@ For the layer shapes of ``../shared/bench/conv_micro.py`` (N, C, H, W, O, k, str
 with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in training):
 
 * conv fwd         ``F.conv2d(x, w, b)``, x, w, b requiring grad (x C-contiguous NCHW)
-* conv fwd, stored the same with x stored as the conv before it would hand it on ((C, H, W, N)
-                   for the batch-innermost column order, (C, N, H, W) otherwise)
+* conv fwd, stored the same with x stored as a conv before it would hand it on ((C, H, W, N)
+                   when its column order is batch-innermost, (C, N, H, W) otherwise)
 * conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
-* pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output
+* pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output (stored
+                   as the conv stores it; for a (C, H, W, N) output the gradient arrives in
+                   that layout too, as from a conv after the pool)
 
 Every quantity of a shape is measured in interleaved rounds (conv, GEMMs, pool, conv, ...)
 so that a busy machine slows them alike; medians are reported (and mins, the less noisy
@@ -86,13 +88,17 @@ def bench_shape(shape, budget):
     y0 = nc.tensor(rng.standard_normal((N, O, Ho, Wo), dtype=np.float32), requires_grad=True)
     gp = nc.tensor(rng.standard_normal((N, O, Ho // 2, Wo // 2), dtype=np.float32))
 
-    # the same input stored as a conv layer before it would hand it on: (C, H, W, N) for
-    # the batch-innermost column order, (C, N, H, W) otherwise (npconv.nn._conv)
+    def _as_stored(t, perm, grad):
+        a = np.ascontiguousarray(t.data.transpose(perm)).transpose(np.argsort(perm))
+        return nc.from_numpy(a).requires_grad_(grad)
+
+    # the same input stored as a conv layer with an H x W output would hand it on: (C, H, W,
+    # N) when that conv's column order is batch-innermost, (C, N, H, W) otherwise
+    # (npconv.nn._conv.column_order); perm: how this conv stores its own output
     from npconv.nn import _conv
     from npconv.nn.im2col import _LAYOUTS, _ORDER_LAYOUT
+    xs = _as_stored(x, _LAYOUTS[_ORDER_LAYOUT[_conv.column_order(N, H, W)]], True)
     perm = _LAYOUTS[_ORDER_LAYOUT[_conv.column_order(N, Ho, Wo)]]
-    xs = nc.from_numpy(np.ascontiguousarray(x.data.transpose(perm)).transpose(
-        np.argsort(perm))).requires_grad_()
 
     def conv_fwd():
         return F.conv2d(x, w, b, stride=s, padding=p)
@@ -105,6 +111,11 @@ def bench_shape(shape, budget):
         F.conv2d(x, w, b, stride=s, padding=p).backward(gy)
 
     from npconv.nn._pool import MaxPool2d
+    # the pool's input stored as this conv hands on its output; its gradient, for a
+    # (C, H, W, N) output, as the conv after it hands on an input gradient (the same layout)
+    y0 = _as_stored(y0, perm, True)
+    if perm == (1, 2, 3, 0):
+        gp = _as_stored(gp, perm, False)
 
     def pool_fb():
         # the pool's own forward and backward; in a network its input is a ReLU output, so

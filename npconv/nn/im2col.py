@@ -32,6 +32,12 @@ column entry took 7.1 / 3.7 / 19.0 ms where these slice-adds take 1.9 / 1.6 / 10
 still. (With 'nhw' on 7x7 maps ``add.at`` did beat the slice-adds, 3.3 vs 5.7 ms: short
 stretches are what 'hwn' avoids.)
 
+A padded convolution on NumPy skips the padded copy: its patch buffer is kept per layer
+geometry, so the entries that read padding are zero from the first call on, and the input
+(in the column order's layout) is copied in offset by offset, the adjoint of col2im's loop
+(``im2col(..., _zero_border=True)``); with a stride, the input is first split into its
+stride phases so that every copy runs along whole output rows.
+
 CPU-only speed devices (pure optimisations; results are identical, tests check it): big
 copies and the col2im loop are split over channels between threads (NumPy releases the GIL
 in copies and ufunc loops; ``NPCONV_NUM_THREADS`` caps them, default the CPU count, at most
@@ -420,8 +426,8 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     feature maps are small). ``col.reshape(C*kH*kW, -1)`` is the GEMM operand (rows ordered
     like ``weight.reshape(O, C*kH*kW)``). ``out`` may give the destination array.
     (``_zero_border``: the entries of ``out`` that fall in the padding are zero already, a
-    buffer reused for this geometry; then an input stored in the order's layout is copied
-    offset by offset with no padded copy.)
+    buffer reused for this geometry; then the input, stored in the order's layout or copied
+    into it, is unfolded offset by offset with no padded copy.)
     """
     xp = get_array_module(x)
     N, C, H, W = x.shape
@@ -429,7 +435,11 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     Ho = conv_output_size(H, kH, stride[0], padding[0], dilation[0])
     Wo = conv_output_size(W, kW, stride[1], padding[1], dilation[1])
     layout = _ORDER_LAYOUT[order]
-    if _zero_border and x.transpose(_LAYOUTS[layout]).flags.c_contiguous:
+    if _zero_border:
+        perm = _LAYOUTS[layout]
+        if not x.transpose(perm).flags.c_contiguous:
+            # one (transposing) copy into the layout, as the padded copy would be
+            x = as_layout(xp, x, layout, "stage").transpose(_inverse(perm))
         _copy_offsets(out, x, kernel_size, stride, padding, dilation, order, (Ho, Wo))
         return out
     if padding[0] or padding[1] or (layout == "chwn" and not

@@ -218,7 +218,8 @@ def test_inputs_stored_in_any_axis_order(stored, order, rng):
     np.testing.assert_allclose(res[0][0], R.conv2d(x, w, None, 2, 1), rtol=1e-4, atol=1e-4)
 
 
-@pytest.mark.parametrize("order,stored", [("hwn", (1, 2, 3, 0)), ("nhw", (1, 0, 2, 3))])
+@pytest.mark.parametrize("order,stored", [("hwn", (1, 2, 3, 0)), ("nhw", (1, 0, 2, 3)),
+                                          ("hwn", (0, 1, 2, 3)), ("nhw", (0, 1, 3, 2))])
 @pytest.mark.parametrize("shape,k,s,p,d", [
     ((3, 2, 7, 6), (3, 3), (1, 1), (1, 1), (1, 1)),
     ((2, 3, 9, 8), (3, 2), (2, 1), (1, 2), (1, 1)),
@@ -227,10 +228,11 @@ def test_inputs_stored_in_any_axis_order(stored, order, rng):
     ((2, 3, 11, 10), (5, 5), (2, 2), (2, 2), (1, 1))])
 def test_padded_conv_of_a_stored_input_copies_offset_by_offset(order, stored, shape, k, s,
                                                                p, d, rng, monkeypatch):
-    """An input stored in the column order's layout (what the previous conv hands on) is
-    unfolded offset by offset into a zero-bordered patch buffer kept per geometry, with no
-    padded copy: equal to the loop reference on every call (the buffer is reused, the
-    border must stay zero), bias folded into the GEMM included."""
+    """A padded conv unfolds its input, stored in the column order's layout (what the
+    previous conv hands on) or first copied into it, offset by offset into a zero-bordered
+    patch buffer kept per geometry, with no padded copy: equal to the loop reference on
+    every call (the buffer is reused, the border must stay zero), strides (phase split) and
+    the bias folded into the GEMM included."""
     w = rng.standard_normal((4, shape[1]) + k).astype(np.float32)
     b = rng.standard_normal(4).astype(np.float32)
     inv = tuple(np.argsort(stored))
