@@ -11,6 +11,11 @@ With K = C/groups*kH*kW and M = N*Ho*Wo, per group g::
     grad x   dcol_g     = W_g.T @ gY_g                          then dx = col2im(dcol)
     grad b   db         = gY summed over (N, Ho, Wo)
 
+On NumPy (one group) the bias joins the GEMMs: col gets a last row of ones and W a last
+column b, so ``[W | b] @ [col; 1]`` is the forward with its bias and the last column of
+``gY @ [col; 1].T`` is db. Y is handed on in the layout the GEMM wrote it in, (O, N, Ho, Wo)
+or (O, Ho, Wo, N), as an NCHW-shaped view (no transposing copy; the same for dx).
+
 conv_transpose2d is the same three products with the roles of forward and grad-x swapped.
 """
 import numpy
@@ -51,6 +56,39 @@ def _image(m, shape, order):
     return m.reshape(C, H, W, N).transpose(3, 0, 1, 2)
 
 
+def _patch_matrix(xp, x, ksize, stride, padding, dilation, order, out_hw, ones_row):
+    """The im2col matrix (C*kH*kW, M) of x, plus a last row of ones with ``ones_row`` (the
+    bias's row of the GEMM). On NumPy a padded conv's buffer is kept per geometry, so its
+    entries that read padding are zero from the first use on and im2col copies only the
+    rest (``im2col(..., _zero_border=True)``)."""
+    N, C = x.shape[:2]
+    kH, kW = ksize
+    Ho, Wo = out_hw
+    K, M = C * kH * kW, N * Ho * Wo
+    rows = K + bool(ones_row)
+    zero_border = xp is numpy and padding != (0, 0)
+    if zero_border:
+        key = ("colz", x.shape, ksize, stride, padding, dilation, order, rows)
+        buf = _workspace.empty(xp, key, (rows, M), x.dtype, init=0)
+    else:
+        buf = _workspace.empty(xp, "col", (rows, M), x.dtype)
+    shape6 = (C, kH, kW, N, Ho, Wo) if order == "nhw" else (C, kH, kW, Ho, Wo, N)
+    im2col(x, ksize, stride, padding, dilation, order, out=buf[:K].reshape(shape6),
+           _zero_border=zero_border)
+    if ones_row:
+        buf[K] = 1
+    return buf
+
+
+def _weight_and_bias(xp, w, b):
+    """[W | b] as (1, O, K + 1): the weight matrix with the bias as its last column."""
+    O = w.shape[0]
+    wb = xp.empty((1, O, w[0].size + 1), w.dtype)
+    wb[0, :, :-1] = w.reshape(O, -1)
+    wb[0, :, -1] = b
+    return wb
+
+
 def _add_rows(xp, m, b):
     """m (O, M) += b[:, None] in place, split over rows between threads."""
     bb = b[:, None]
@@ -82,32 +120,16 @@ class Conv2d(Function):
         K, M = Cg * kH * kW, N * Ho * Wo
         pointwise = (kH == 1 and kW == 1 and stride == (1, 1) and padding == (0, 0))
         order = column_order(N, Ho, Wo)
-        # on NumPy a bias rides in the GEMM as one more row of ones under the patch matrix
-        # (and its gradient in the weight-gradient GEMM): no separate pass over the output
+        # on NumPy a bias rides in the GEMM as a row of ones under the patch matrix (and
+        # its gradient in the weight-gradient GEMM): no separate pass over the output
         fold = xp is numpy and b is not None and G == 1 and not pointwise
-        rows = C * kH * kW + fold          # patch-matrix rows, all groups (+ the ones)
         if pointwise:
             col = _matrix(xp, x, order, "col")        # 1x1: the input is already the matrix
         else:
-            direct = xp is numpy and padding != (0, 0)
-            if direct:
-                # reused per geometry, so the entries that read padding stay zero
-                buf = _workspace.empty(xp, ("colz", x.shape, (kH, kW), stride, padding,
-                                            dilation, order, rows), (rows, M), x.dtype, init=0)
-            else:
-                buf = _workspace.empty(xp, "col", (rows, M), x.dtype)
-            cshape = ((C, kH, kW, N, Ho, Wo) if order == "nhw" else (C, kH, kW, Ho, Wo, N))
-            im2col(x, (kH, kW), stride, padding, dilation, order,
-                   out=buf[:C * kH * kW].reshape(cshape), _zero_border=direct)
-            col = buf
-            if fold:
-                buf[K] = 1
-                wm = xp.empty((1, O, rows), w.dtype)
-                wm[0, :, :K] = w.reshape(O, K)
-                wm[0, :, K] = b
-        colm = col.reshape(G, rows // G, M)
-        if not fold:
-            wm = w.reshape(G, O // G, K)
+            col = _patch_matrix(xp, x, (kH, kW), stride, padding, dilation, order, (Ho, Wo),
+                                ones_row=fold)
+        colm = col.reshape(G, -1, M)
+        wm = _weight_and_bias(xp, w, b) if fold else w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
         _mm(xp, wm, colm, out=Y)
         if xp is numpy:
