@@ -252,6 +252,34 @@ def test_padded_conv_of_a_stored_input_copies_offset_by_offset(order, stored, sh
     assert len(calls) == 3
 
 
+@pytest.mark.parametrize("w_grad,b_grad", [(True, True), (False, True), (True, False)])
+def test_bias_gradient_with_or_without_the_weight_gradient(w_grad, b_grad, rng):
+    """The bias rides in the GEMMs as a row of ones: its gradient comes from the weight-
+    gradient GEMM when that runs, else from a plain sum; either way it is gy summed over
+    (N, Ho, Wo), and the weight gradient excludes the ones row."""
+    x = rng.standard_normal((3, 4, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    gy = rng.standard_normal((3, 5, 6, 5)).astype(np.float32)
+    wt, bt = T(w, w_grad), T(b, b_grad)
+    xt = T(x, True)
+    F.conv2d(xt, wt, bt, padding=1).backward(T(gy))
+    if b_grad:
+        np.testing.assert_allclose(bt.grad.data, gy.sum(axis=(0, 2, 3)), rtol=1e-4, atol=1e-4)
+    else:
+        assert bt.grad is None
+    if w_grad:
+        ref = T(w, True)
+        F.conv2d(T(x), ref, None, padding=1).backward(T(gy))
+        assert wt.grad.shape == w.shape
+        np.testing.assert_allclose(wt.grad.data, ref.grad.data, rtol=1e-4, atol=1e-4)
+    else:
+        assert wt.grad is None
+    ref_x = T(x, True)
+    F.conv2d(ref_x, T(w), None, padding=1).backward(T(gy))
+    np.testing.assert_allclose(xt.grad.data, ref_x.grad.data, rtol=1e-5, atol=1e-5)
+
+
 def test_reused_buffers_never_clobber_live_results(rng):
     """Scratch arrays are recycled only when nothing refers to them."""
     w = T(rng.standard_normal((8, 16, 3, 3)).astype(np.float32))
