@@ -86,19 +86,27 @@ def test_conv2d_matches_reference_random(data):
     dH, dW = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 2))
     H = data.draw(st.integers(max(1, dH * (kH - 1) + 1 - 2 * pH), 9))
     W = data.draw(st.integers(max(1, dW * (kW - 1) + 1 - 2 * pW), 9))
+    # the input stored as a conv hands it on, (C, N, H, W) or (C, H, W, N), or otherwise
+    stored = data.draw(st.sampled_from([(0, 1, 2, 3), (1, 0, 2, 3), (1, 2, 3, 0),
+                                        (3, 2, 1, 0)]))
+    bias = data.draw(st.booleans())
     _conv.FORCE_ORDER = data.draw(st.sampled_from([None, "nhw", "hwn"]))
     try:
         rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
-        x = rng.standard_normal((N, C, H, W)).astype(np.float32)
-        w = rng.standard_normal((O, C // g, kH, kW)).astype(np.float32)
-        b = rng.standard_normal(O).astype(np.float32)
-        args = ((sH, sW), (pH, pW), (dH, dW), g)
-        y = F.conv2d(T(x), T(w), T(b), *args).data
+        for _ in range(2):      # twice: reused buffers must not leak the first call's data
+            x = rng.standard_normal((N, C, H, W)).astype(np.float32)
+            w = rng.standard_normal((O, C // g, kH, kW)).astype(np.float32)
+            b = rng.standard_normal(O).astype(np.float32) if bias else None
+            xs = np.ascontiguousarray(x.transpose(stored)).transpose(np.argsort(stored))
+            args = ((sH, sW), (pH, pW), (dH, dW), g)
+            y = F.conv2d(nc.from_numpy(xs), T(w), None if b is None else T(b), *args).data
+            assert y.dtype == np.float32
+            np.testing.assert_allclose(
+                y, R.conv2d(x.astype(np.float64), w.astype(np.float64),
+                            None if b is None else b.astype(np.float64), *args),
+                rtol=1e-4, atol=1e-4)
     finally:
         _conv.FORCE_ORDER = None
-    assert y.dtype == np.float32
-    np.testing.assert_allclose(y, R.conv2d(x.astype(np.float64), w.astype(np.float64),
-                                           b.astype(np.float64), *args), rtol=1e-4, atol=1e-4)
 
 
 def test_pointwise_fast_path_equals_general_path(rng):
