@@ -73,7 +73,7 @@ def test_conv2d_matches_reference_grid(cfg, order, rng):
     np.testing.assert_allclose(y, R.conv2d(x, w, b, s, p, d, g), rtol=1e-10, atol=1e-10)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.data())
 def test_conv2d_matches_reference_random(data):
     N = data.draw(st.integers(1, 2))
