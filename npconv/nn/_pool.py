@@ -275,5 +275,5 @@ class GlobalAvgPool2d(Function):
         xp = get_array_module(gy)
         N, C, H, W = ctx.xshape
         dx = _empty_stored(xp, "gapdx", ctx.xshape, gy.dtype, _LAYOUTS[ctx.layout])
-        xp.multiply(gy, 1.0 / (H * W), out=dx)
+        dx[...] = gy * (1.0 / (H * W))
         return dx
