@@ -452,8 +452,10 @@ def im2col(x, kernel_size, stride=(1, 1), padding=(0, 0), dilation=(1, 1), order
     layout = _ORDER_LAYOUT[order]
     if _zero_border:
         perm = _LAYOUTS[layout]
-        if not x.transpose(perm).flags.c_contiguous:
-            # one (transposing) copy into the layout, as the padded copy would be
+        if stride == (1, 1) and not x.transpose(perm).flags.c_contiguous:
+            # one (transposing) copy into the layout, as the padded copy would be; with a
+            # stride the split into stride phases is that copy (5x5/s2 layer: 8.4 -> 7.6 ms
+            # from NCHW, 7.4 -> 6.2 ms from (C, N, H, W))
             x = as_layout(xp, x, layout, "stage").transpose(_inverse(perm))
         _copy_offsets(out, x, kernel_size, stride, padding, dilation, order, (Ho, Wo))
         return out
