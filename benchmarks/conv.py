@@ -10,7 +10,9 @@ with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in 
 * conv fwd         ``F.conv2d(x, w, b)``, x, w, b requiring grad (x C-contiguous NCHW)
 * conv fwd, stored the same with x stored as a conv before it would hand it on ((C, H, W, N)
                    when its column order is batch-innermost, (C, N, H, W) otherwise)
-* conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition)
+* conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition); also with x and gy
+                   stored as in a network (x as the conv before hands it on, gy as this conv
+                   stores its output)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
 * pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output (stored
@@ -112,6 +114,14 @@ def bench_shape(shape, budget):
         x.grad = w.grad = b.grad = None
         F.conv2d(x, w, b, stride=s, padding=p).backward(gy)
 
+    # in a network the gradient arrives stored as this conv stores its output (the op after
+    # it, ReLU, pooling or batch norm, hands its input gradient on in its input's layout)
+    gys = _as_stored(gy, perm, False)
+
+    def conv_fb_stored():
+        xs.grad = w.grad = b.grad = None
+        F.conv2d(xs, w, b, stride=s, padding=p).backward(gys)
+
     from npconv.nn._pool import MaxPool2d
     # the pool's input stored as this conv hands on its output; its gradient, for a
     # (C, H, W, N) output, as the conv after it hands on an input gradient (the same layout)
@@ -126,7 +136,7 @@ def bench_shape(shape, budget):
         MaxPool2d.backward(yp.grad_fn, gp.data)
 
     fns = {"conv_fwd": conv_fwd, "conv_fwd_stored": conv_fwd_stored, "conv_fb": conv_fb,
-           "pool_fb": pool_fb,
+           "conv_fb_stored": conv_fb_stored, "pool_fb": pool_fb,
            # into preallocated outputs, as the conv's own GEMMs write into reused buffers
            # (a fresh output of tens of MiB would add page faults to the bound)
            "gemm_fwd": lambda: np.matmul(Wm, col, out=Yb),
@@ -190,9 +200,9 @@ def main():
         if args.cpu_time else ""))
     print("| # | N,C,H,W,O,k,s,p | K | GEMM fwd ms (GF/s) | conv fwd ms (GF/s) | fwd %GEMM "
           "(min-based) | fwd %GEMM, input stored as a conv hands it on | 3-GEMM ms "
-          "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | pool2x2 fwd+bwd ms "
-          "| pool/conv fb |")
-    print("|" + "---|" * 12)
+          "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | fb %bound, input and gradient "
+          "stored as in a network | pool2x2 fwd+bwd ms | pool/conv fb |")
+    print("|" + "---|" * 13)
     for i in idxs:
         shape = SHAPES[i]
         r = bench_shape(shape, args.budget)
@@ -201,7 +211,7 @@ def main():
         K = C * k * k
         mark = "" if K >= 64 else " (K<64: no target)"
         print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) "
-              "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
+              "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
                   i, ",".join(map(str, shape)), K, mark,
                   r["gemm_fwd"][0] * 1e3, f / r["gemm_fwd"][0] / 1e9,
                   r["conv_fwd"][0] * 1e3, f / r["conv_fwd"][0] / 1e9,
@@ -211,6 +221,8 @@ def main():
                   100 * r["gemm_fwd"][1] / r["conv_fwd_stored"][1],
                   r["bound"][0] * 1e3, r["conv_fb"][0] * 1e3, 3 * f / r["conv_fb"][0] / 1e9,
                   100 * r["bound"][0] / r["conv_fb"][0], 100 * r["bound"][1] / r["conv_fb"][1],
+                  100 * r["bound"][0] / r["conv_fb_stored"][0],
+                  100 * r["bound"][1] / r["conv_fb_stored"][1],
                   r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0]), flush=True)
     shape, t_ref, t_im, t_pref, t_pool = bench_reference(args.budget)
     print("\nloop reference vs im2col, conv2d fwd %s: %.1f ms vs %.3f ms (%.0fx); "
