@@ -132,7 +132,7 @@ class Conv2d(Function):
         else:
             col = _patch_matrix(xp, x, (kH, kW), stride, padding, dilation, order, (Ho, Wo),
                                 ones_row=fold)
-        colm = col.reshape(G, -1, M)
+        colm = col.reshape(G, col.shape[0] // G, M)
         wm = _weight_and_bias(xp, w, b) if fold else w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
         _mm(xp, wm, colm, out=Y)
@@ -231,7 +231,7 @@ class ConvTranspose2d(Function):
             col = im2col(gy, ksize, stride, padding, dilation)
             if col.shape[4:] != (H, W):      # output_padding >= stride (dilated): drop extras
                 col = xp.ascontiguousarray(col[..., :H, :W])
-            colm = col.reshape(G, -1, N * H * W)
+            colm = col.reshape(G, O // G * ksize[0] * ksize[1], N * H * W)
             if need_x:
                 wm = w.reshape(G, C // G, -1)
                 dxm = _mm(xp, wm, colm)

@@ -288,6 +288,33 @@ def test_bias_gradient_with_or_without_the_weight_gradient(w_grad, b_grad, rng):
     np.testing.assert_allclose(xt.grad.data, ref_x.grad.data, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("order", ["nhw", "hwn"])
+@pytest.mark.parametrize("k,s,p", [(3, 1, 1), (3, 2, 1), (1, 1, 0), (3, 1, 0)])
+def test_empty_batch(order, k, s, p):
+    """N = 0 (as PyTorch allows): empty outputs, zero weight and bias gradients, for
+    conv2d and conv_transpose2d."""
+    x = T(np.zeros((0, 3, 9, 9), np.float32), True)
+    w, b = T(np.ones((4, 3, k, k), np.float32), True), T(np.ones(4, np.float32), True)
+    _conv.FORCE_ORDER = order
+    try:
+        y = F.conv2d(x, w, b, stride=s, padding=p)
+        y.sum().backward()
+        pooled = F.max_pool2d(F.relu(y), 2)
+    finally:
+        _conv.FORCE_ORDER = None
+    ho = (9 + 2 * p - k) // s + 1
+    assert y.shape == (0, 4, ho, ho) and pooled.shape == (0, 4, ho // 2, ho // 2)
+    assert x.grad.shape == x.shape
+    np.testing.assert_array_equal(w.grad.data, np.zeros_like(w.data))
+    np.testing.assert_array_equal(b.grad.data, np.zeros(4, np.float32))
+    xt = T(np.zeros((0, 4, 5, 5), np.float32), True)
+    wt = T(np.ones((4, 3, k, k), np.float32), True)
+    yt = F.conv_transpose2d(xt, wt, stride=s, padding=p)
+    yt.sum().backward()
+    assert yt.shape[:2] == (0, 3) and xt.grad.shape == xt.shape
+    np.testing.assert_array_equal(wt.grad.data, np.zeros_like(wt.data))
+
+
 def test_reused_buffers_never_clobber_live_results(rng):
     """Scratch arrays are recycled only when nothing refers to them."""
     w = T(rng.standard_normal((8, 16, 3, 3)).astype(np.float32))
