@@ -10,10 +10,10 @@ that maps ``(N, in_channels, 28, 28)`` to ``(N, num_classes)`` logits.
 ``resnet``     a small ResNet (BatchNorm basic blocks, d2l-style) for 28x28 inputs
 =============  =========================================================================
 """
-from .cnn import seed_cnn, simple_cnn
-from .lenet import lenet5
 import re
 
+from .cnn import seed_cnn, simple_cnn
+from .lenet import lenet5
 from .resnet import BasicBlock, ResNet, resnet
 
 MODELS = {"lenet5": lenet5, "seed_cnn": seed_cnn, "simple_cnn": simple_cnn, "resnet": resnet}

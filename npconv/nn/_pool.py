@@ -19,8 +19,6 @@ from .im2col import (_LAYOUTS, _along, _empty_stored, _inverse, _parallel, _stor
                      _to_nchw, _workspace, as_layout, pad_into)
 
 _LAYOUT_NAMES = {perm: name for name, perm in _LAYOUTS.items()}
-# the GEMM column order whose output is stored in each layout (``_to_nchw``'s argument)
-_LAYOUT_ORDER = {"cnhw": "nhw", "chwn": "hwn"}
 
 __all__ = ["MaxPool2d", "AvgPool2d", "GlobalAvgPool2d", "pool_output_size"]
 
@@ -89,8 +87,8 @@ class MaxPool2d(Function):
                                _offset_slice(xs, 1, 1, (Ho, Wo), stride))
                 xp.maximum(ms, t, out=ms)
             _parallel(xp, x.shape[ax], x.size, part)
-            y = m if layout in ("nchw", "chwn") else _to_nchw(
-                xp, m.transpose(perm), None, _LAYOUT_ORDER[layout], "poolOut")
+            y = m if layout != "cnhw" else _to_nchw(xp, m.transpose(perm), None, "nhw",
+                                                     "poolOut")
             ctx.fast = True
             ctx.layout = layout
             ctx.save_for_backward(x, m)

@@ -315,6 +315,30 @@ def test_empty_batch(order, k, s, p):
     np.testing.assert_array_equal(wt.grad.data, np.zeros_like(wt.data))
 
 
+@pytest.mark.parametrize("order", ["nhw", "hwn"])
+def test_gradcheck_through_stored_layouts(order, rng):
+    """float64 gradients of conv -> ReLU -> 2x2 max-pool -> strided conv -> global average
+    pool, each op handing on the layout it stores ((C, N, H, W) or (C, H, W, N)), with odd
+    sizes, a bias and a non-square stride."""
+    x = T(rng.standard_normal((3, 2, 7, 9)), True)
+    w1, b1 = T(rng.standard_normal((4, 2, 3, 3)), True), T(rng.standard_normal(4), True)
+    w2 = T(rng.standard_normal((5, 4, 3, 2)), True)
+    stored = []
+
+    def f(x, w1, b1, w2):
+        _conv.FORCE_ORDER = order
+        try:
+            y = F.relu(F.conv2d(x, w1, b1, padding=1))
+            stored.append(not y.is_contiguous())
+            y = F.conv2d(F.max_pool2d(y, 2), w2, None, stride=(1, 2), padding=(1, 0))
+            stored.append(not y.is_contiguous())
+            return F.adaptive_avg_pool2d(y, 1)
+        finally:
+            _conv.FORCE_ORDER = None
+    assert nc.gradcheck(f, (x, w1, b1, w2))
+    assert stored and all(stored)
+
+
 def test_reused_buffers_never_clobber_live_results(rng):
     """Scratch arrays are recycled only when nothing refers to them."""
     w = T(rng.standard_normal((8, 16, 3, 3)).astype(np.float32))
@@ -490,9 +514,9 @@ def test_batch_innermost_path_with_aliasing_stride(rng):
 @pytest.mark.parametrize("shape", [(3, 5, 5, 7), (64, 7, 7, 64), (64, 14, 14, 64), (5, 3, 4, 300),
                                    (40, 9, 9, 130)])
 @pytest.mark.parametrize("bias", [False, True])
-def test_to_nchw_tiles_match_a_plain_transpose(shape, bias, rng):
-    """The tiled (O, Ho, Wo, N) -> (N, O, Ho, Wo) copy: tile sizes that do not divide the
-    rows, sizes split over threads, and a non-contiguous source (the channel-block path)."""
+def test_to_nchw_matches_a_plain_transpose(shape, bias, rng):
+    """The (O, Ho, Wo, N) -> (N, O, Ho, Wo) copy (CuPy's conv output), bias included, from a
+    contiguous and from a non-contiguous source."""
     src = rng.standard_normal(shape).astype(np.float32)
     b = rng.standard_normal(shape[0]).astype(np.float32) if bias else None
     expect = src.transpose(3, 0, 1, 2) + (0 if b is None else b[None, :, None, None])
