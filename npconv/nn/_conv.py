@@ -22,6 +22,7 @@ import numpy
 
 from ..autograd.function import Function
 from ..backend import get_array_module
+from . import _chunked_conv
 from .im2col import (_ORDER_LAYOUT, _parallel, _to_nchw, _workspace, as_layout, col2im,
                      conv_output_size, copy_into, im2col)
 
@@ -127,15 +128,23 @@ class Conv2d(Function):
         # on NumPy a bias rides in the GEMM as a row of ones under the patch matrix (and
         # its gradient in the weight-gradient GEMM): no separate pass over the output
         fold = xp is numpy and b is not None and G == 1 and not pointwise
-        if pointwise:
-            col = _matrix(xp, x, order, "col")        # 1x1: the input is already the matrix
-        else:
-            col = _patch_matrix(xp, x, (kH, kW), stride, padding, dilation, order, (Ho, Wo),
-                                ones_row=fold)
-        colm = col.reshape(G, col.shape[0] // G, M)
         wm = _weight_and_bias(xp, w, b) if fold else w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
-        _mm(xp, wm, colm, out=Y)
+        plan = colm = None
+        if M and _chunked_conv.usable(xp, G, pointwise, K):
+            # the patch matrix in cache-sized chunks, each multiplied as soon as it is
+            # written (and not kept: the weight gradient unfolds it again)
+            plan = _chunked_conv.Plan(x, (kH, kW), stride, padding, dilation, order,
+                                      (Ho, Wo), K + int(fold))
+            _chunked_conv.forward(plan, wm[0], Y[0])
+        else:
+            if pointwise:
+                col = _matrix(xp, x, order, "col")    # 1x1: the input is already the matrix
+            else:
+                col = _patch_matrix(xp, x, (kH, kW), stride, padding, dilation, order,
+                                    (Ho, Wo), ones_row=fold)
+            colm = col.reshape(G, col.shape[0] // G, M)
+            _mm(xp, wm, colm, out=Y)
         if xp is numpy:
             # hand on the GEMM's own layout, (O, N, Ho, Wo) or (O, Ho, Wo, N), as a view
             # with the logical NCHW shape: no transposing copy here, and the next conv's
@@ -147,14 +156,17 @@ class Conv2d(Function):
             Y = Y.reshape((O, N, Ho, Wo) if order == "nhw" else (O, Ho, Wo, N))
             y = _to_nchw(xp, Y, b, order, "convOut")
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
-        ctx.save_for_backward(colm if need_w else None, w if need_x else None)
+        # the chunked path keeps its plan (the unfolding's sources) instead of the patch
+        # matrix, and x, so that an in-place change of x before backward is caught
+        ctx.save_for_backward((plan or colm) if need_w else None, w if need_x else None,
+                              x if need_w and plan is not None else None)
         ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo),
                     order, fold)
         return y
 
     @staticmethod
     def backward(ctx, gy):
-        colm, w = ctx.saved_tensors
+        colm, w, _ = ctx.saved_tensors
         xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo), order, fold = ctx.geom
         xp = get_array_module(gy)
         N, C = xshape[:2]
@@ -164,7 +176,10 @@ class Conv2d(Function):
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
         if need_w:
-            dwm = _mm(xp, gYm, colm.transpose(0, 2, 1))     # (G, O/G, rows)
+            if isinstance(colm, _chunked_conv.Plan):
+                dwm = _chunked_conv.weight_grad(colm, gYm[0])[None]
+            else:
+                dwm = _mm(xp, gYm, colm.transpose(0, 2, 1))     # (G, O/G, rows)
             if fold:        # the last column is gY @ ones: the bias gradient
                 db = dwm[0, :, -1].copy() if need_b else None
                 dwm = dwm[..., :-1]

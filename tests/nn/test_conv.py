@@ -5,7 +5,7 @@ from hypothesis import given, settings, strategies as st
 
 import npconv as nc
 import npconv.nn.functional as F
-from npconv.nn import _conv
+from npconv.nn import _chunked_conv, _conv
 from npconv.nn import im2col as I
 from npconv.nn import reference as R
 from npconv.nn.im2col import im2col
@@ -22,6 +22,22 @@ def order(request):
     _conv.FORCE_ORDER = request.param
     yield request.param
     _conv.FORCE_ORDER = old
+
+
+@pytest.fixture(params=["one_gemm", "chunked"])
+def path(request, monkeypatch):
+    """Run a test down both ways conv2d has on NumPy (a speed choice): one GEMM over the
+    whole patch matrix, or the patch matrix unfolded chunk by chunk, here one output row
+    or one image a chunk (edges and uneven last chunks on small inputs), on two threads
+    whatever the size."""
+    chunked = request.param == "chunked"
+    monkeypatch.setattr(_chunked_conv, "FORCE", chunked)
+    if chunked:
+        monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 1)
+        monkeypatch.setattr(I, "_PAR_MIN", 0)
+        monkeypatch.setattr(I, "_NTHREADS", 2)
+        monkeypatch.setattr(I, "_BUSY_LOAD", 0)
+    return request.param
 
 
 # (N, C, H, W, O, (kH, kW), stride, padding, dilation, groups)
@@ -45,7 +61,7 @@ GRID = [
 
 
 @pytest.mark.parametrize("cfg", GRID, ids=[str(i) for i in range(len(GRID))])
-def test_conv2d_gradcheck(cfg, order, rng):
+def test_conv2d_gradcheck(cfg, order, rng, path):
     N, C, H, W, O, k, s, p, d, g = cfg
     x = T(rng.standard_normal((N, C, H, W)), True)
     w = T(rng.standard_normal((O, C // g) + k), True)
@@ -55,7 +71,7 @@ def test_conv2d_gradcheck(cfg, order, rng):
 
 
 @pytest.mark.parametrize("cfg", GRID, ids=[str(i) for i in range(len(GRID))])
-def test_conv2d_matches_reference_grid(cfg, order, rng):
+def test_conv2d_matches_reference_grid(cfg, order, rng, path):
     N, C, H, W, O, k, s, p, d, g = cfg
     x = rng.standard_normal((N, C, H, W))
     w = rng.standard_normal((O, C // g) + k)
@@ -91,6 +107,9 @@ def test_conv2d_matches_reference_random(data):
                                         (3, 2, 1, 0)]))
     bias = data.draw(st.booleans())
     _conv.FORCE_ORDER = data.draw(st.sampled_from([None, "nhw", "hwn"]))
+    # one GEMM, or chunks of 1 / 3 output rows or images (else ~1,000 columns: one here)
+    _chunked_conv.FORCE = data.draw(st.sampled_from([False, True]))
+    _chunked_conv._CHUNK_COLS = data.draw(st.sampled_from([1, 3 * W, 1024]))
     try:
         rng = np.random.default_rng(data.draw(st.integers(0, 2 ** 16)))
         for _ in range(2):      # twice: reused buffers must not leak the first call's data
@@ -107,6 +126,8 @@ def test_conv2d_matches_reference_random(data):
                 rtol=1e-4, atol=1e-4)
     finally:
         _conv.FORCE_ORDER = None
+        _chunked_conv.FORCE = None
+        _chunked_conv._CHUNK_COLS = 1024
 
 
 def test_pointwise_fast_path_equals_general_path(rng):
@@ -144,7 +165,7 @@ def test_orders_agree_exactly_on_outputs_and_grads(rng):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_float32_in_float32_out_and_grads(rng):
+def test_float32_in_float32_out_and_grads(rng, path):
     x = T(rng.standard_normal((2, 3, 8, 8)).astype(np.float32), True)
     w = T(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), True)
     b = T(rng.standard_normal(4).astype(np.float32), True)
@@ -203,7 +224,7 @@ def test_outputs_keep_the_gemm_layout(order, stored, rng):
 @pytest.mark.parametrize("stored", [(0, 1, 2, 3), (1, 0, 2, 3), (1, 2, 3, 0), (0, 1, 3, 2),
                                     (3, 2, 1, 0)])
 @pytest.mark.parametrize("order", ["nhw", "hwn"])
-def test_inputs_stored_in_any_axis_order(stored, order, rng):
+def test_inputs_stored_in_any_axis_order(stored, order, rng, path):
     """conv2d reads an input whatever its strides (the previous conv's layout, a user's
     transpose): same output and gradients as from a C-contiguous copy."""
     x = rng.standard_normal((3, 4, 7, 6)).astype(np.float32)
@@ -247,6 +268,7 @@ def test_padded_conv_of_a_stored_input_copies_offset_by_offset(order, stored, sh
     calls = []
     real = I._copy_offsets
     monkeypatch.setattr(I, "_copy_offsets", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(_chunked_conv, "FORCE", False)      # the one-GEMM path's unfolding
     _conv.FORCE_ORDER = order
     try:
         for _ in range(3):
@@ -261,7 +283,7 @@ def test_padded_conv_of_a_stored_input_copies_offset_by_offset(order, stored, sh
 
 
 @pytest.mark.parametrize("w_grad,b_grad", [(True, True), (False, True), (True, False)])
-def test_bias_gradient_with_or_without_the_weight_gradient(w_grad, b_grad, rng):
+def test_bias_gradient_with_or_without_the_weight_gradient(w_grad, b_grad, rng, path):
     """The bias rides in the GEMMs as a row of ones: its gradient comes from the weight-
     gradient GEMM when that runs, else from a plain sum; either way it is gy summed over
     (N, Ho, Wo), and the weight gradient excludes the ones row."""
@@ -290,7 +312,7 @@ def test_bias_gradient_with_or_without_the_weight_gradient(w_grad, b_grad, rng):
 
 @pytest.mark.parametrize("order", ["nhw", "hwn"])
 @pytest.mark.parametrize("k,s,p", [(3, 1, 1), (3, 2, 1), (1, 1, 0), (3, 1, 0)])
-def test_empty_batch(order, k, s, p):
+def test_empty_batch(order, k, s, p, path):
     """N = 0 (as PyTorch allows): empty outputs, zero weight and bias gradients, for
     conv2d and conv_transpose2d."""
     x = T(np.zeros((0, 3, 9, 9), np.float32), True)
@@ -316,7 +338,7 @@ def test_empty_batch(order, k, s, p):
 
 
 @pytest.mark.parametrize("order", ["nhw", "hwn"])
-def test_gradcheck_through_stored_layouts(order, rng):
+def test_gradcheck_through_stored_layouts(order, rng, path):
     """float64 gradients of conv -> ReLU -> 2x2 max-pool -> strided conv -> global average
     pool, each op handing on the layout it stores ((C, N, H, W) or (C, H, W, N)), with odd
     sizes, a bias and a non-square stride."""
@@ -339,7 +361,7 @@ def test_gradcheck_through_stored_layouts(order, rng):
     assert stored and all(stored)
 
 
-def test_reused_buffers_never_clobber_live_results(rng):
+def test_reused_buffers_never_clobber_live_results(rng, path):
     """Scratch arrays are recycled only when nothing refers to them."""
     w = T(rng.standard_normal((8, 16, 3, 3)).astype(np.float32))
     xs = [rng.standard_normal((16, 16, 16, 16)).astype(np.float32) for _ in range(3)]
@@ -358,7 +380,7 @@ def test_reused_buffers_never_clobber_live_results(rng):
     np.testing.assert_array_equal(grads[0].data, xt.grad.data)
 
 
-def test_training_loop_repeats_exactly(rng):
+def test_training_loop_repeats_exactly(rng, path):
     x = rng.standard_normal((8, 3, 12, 12)).astype(np.float32)
     w = rng.standard_normal((6, 3, 3, 3)).astype(np.float32)
     out = []

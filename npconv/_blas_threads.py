@@ -1,0 +1,102 @@
+"""Run OpenBLAS on one thread for a while, so that npconv's own threads can each run a GEMM.
+
+The chunked convolution (``npconv/nn/_chunked_conv.py``) splits one big GEMM into many small
+ones, each on a piece of the patch matrix that the same thread has just written and that
+still sits in its cache; npconv's threads then run those GEMMs side by side. That only
+works when every GEMM runs on its calling thread: two threads each starting a two-thread
+OpenBLAS GEMM on a 2-core box took 25-90 ms for what one thread does in 10 ms (the callers
+queue on OpenBLAS's thread pool and its workers spin). NumPy has no per-call setting, so
+``single_threaded()`` sets OpenBLAS's thread count to 1 through its C API
+(``openblas_set_num_threads``) and restores it afterwards.
+
+The setting is process-wide (this OpenBLAS's ``openblas_set_num_threads_local`` measured
+process-wide too): a GEMM that another thread of the program runs meanwhile runs on one
+thread. Nested or concurrent users are counted, so the count is restored only when the
+last one leaves. The library is found among those already loaded (NumPy's own, whatever its
+symbol prefix); with another BLAS (MKL, Accelerate) ``available()`` is False and npconv
+keeps its one-big-GEMM path. This module must stay free of NumPy imports.
+"""
+import ctypes
+import os
+import sys
+import threading
+
+_lock = threading.Lock()
+_state = {"fns": None, "users": 0, "saved": None}
+
+
+def _loaded_openblas():
+    """Paths of the loaded shared libraries whose name says OpenBLAS (Linux)."""
+    try:
+        with open("/proc/self/maps") as f:
+            # address perms offset dev inode [path]
+            fields = [line.split(None, 5) for line in f]
+    except OSError:
+        return []
+    paths = {f[5].strip() for f in fields if len(f) == 6}
+    return sorted(p for p in paths if "openblas" in os.path.basename(p).lower())
+
+
+def _find():
+    """(set, get) ctypes functions of the loaded OpenBLAS, or () when there is none."""
+    if not sys.platform.startswith("linux"):
+        return ()
+    for path in _loaded_openblas():
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+        except OSError:
+            continue
+        # OpenBLAS's own names, and those of the scipy-openblas builds NumPy's wheels ship
+        for prefix in ("", "scipy_"):
+            for suffix in ("", "64_"):
+                try:
+                    set_ = getattr(lib, prefix + "openblas_set_num_threads" + suffix)
+                    get = getattr(lib, prefix + "openblas_get_num_threads" + suffix)
+                except AttributeError:
+                    continue
+                set_.argtypes, set_.restype = [ctypes.c_int], None
+                get.argtypes, get.restype = [], ctypes.c_int
+                return set_, get
+    return ()
+
+
+def _fns():
+    if _state["fns"] is None:
+        _state["fns"] = _find()
+    return _state["fns"]
+
+
+def available():
+    """Whether OpenBLAS is loaded and its thread count can be set (NumPy must be imported)."""
+    return bool(_fns())
+
+
+def num_threads():
+    """OpenBLAS's current thread count (None without OpenBLAS)."""
+    fns = _fns()
+    return fns[1]() if fns else None
+
+
+class single_threaded:
+    """``with single_threaded(): ...`` runs the block with OpenBLAS on one thread (a no-op
+    without OpenBLAS)."""
+
+    def __enter__(self):
+        fns = _fns()
+        if fns:
+            with _lock:
+                if _state["users"] == 0:
+                    _state["saved"] = fns[1]()
+                    if _state["saved"] != 1:
+                        fns[0](1)
+                _state["users"] += 1
+        return self
+
+    def __exit__(self, *exc):
+        fns = _fns()
+        if fns:
+            with _lock:
+                _state["users"] -= 1
+                if _state["users"] == 0 and _state["saved"] != 1:
+                    fns[0](_state["saved"])
+        return False

@@ -1,0 +1,213 @@
+"""conv2d's GEMMs over the patch matrix in cache-sized chunks (NumPy, one group).
+
+The plain im2col conv writes the whole patch matrix, then one GEMM reads it back: for a
+(64, 32, 28, 28) input under a 5x5/stride-2 kernel that is 40 MB written to memory and 40 MB
+read, and with only O = 32 output rows the GEMM is bound by that reading (~70 GFLOP/s
+where in-cache GEMMs of the same shape run ~85). Here the columns are cut into chunks of
+~1,000 (one or a few output rows for the 'hwn' order, a few images for 'nhw'); a thread
+unfolds one chunk into a small buffer of its own and multiplies it at once, while the
+buffer is still in its cache::
+
+    for each chunk c (columns m0:m1), on any of npconv's threads:
+        buf = im2col of x restricted to those columns          # (K [+ 1], m1 - m0)
+        Y[:, m0:m1] = [W | b] @ buf                            # forward
+        dW_thread  += gY[:, m0:m1] @ buf.T                     # weight gradient (backward)
+
+Each GEMM runs on its own thread with OpenBLAS set to one thread meanwhile
+(``npconv._blas_threads``). Measured on a 2-core box (``benchmarks/conv.py``): the
+5x5/stride-2 forward went from 62-70% to 80-98% of the big GEMM's rate (input stored as a
+conv hands it on), the 14x14 layer's from 78-85% to 86-91%. The patch matrix is no longer
+kept for the backward (40 MB less per such layer held until then): the weight gradient
+unfolds the chunks again, from the same sources (the input in the order's layout, split
+into its stride phases), which the forward keeps instead. The input gradient is unchanged
+(``W.T @ gY`` then col2im).
+
+Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1 and kernels
+larger than 1x1; ``NPCONV_CHUNKED_CONV=0`` turns it off (the one-big-GEMM path then runs).
+"""
+import os
+from math import gcd
+
+import numpy
+from numpy.lib.stride_tricks import as_strided
+
+from .. import _blas_threads
+from . import im2col as _im
+
+# None: decide per call (``usable``); True / False force it (tests, benchmarks)
+FORCE = None
+ENABLED = os.environ.get("NPCONV_CHUNKED_CONV", "1") != "0"
+_CHUNK_COLS = 1024          # columns a chunk aims at (measured best: 800-1,000)
+_CHUNK_BYTES = 4 << 20      # a chunk buffer at most this big (when K is large)
+
+
+_MIN_K = 64                 # patch-matrix rows (C*kH*kW) below which one GEMM is faster
+
+
+def usable(xp, groups, pointwise, K):
+    """Whether conv2d should take the chunked path (K = C*kH*kW). With fewer than ~64
+    rows the patch matrix is thin and cheap to write, and the chunks' small GEMMs cost more
+    than they save (a 1-channel 3x3 layer: forward 53% of the GEMM bound chunked, 72% not)."""
+    if xp is not numpy or groups != 1 or pointwise:
+        return False
+    if FORCE is not None:
+        return FORCE
+    return (ENABLED and K >= _MIN_K and _im._NTHREADS >= 2 and _blas_threads.available())
+
+
+class Plan:
+    """One conv's geometry and the sources its chunks are unfolded from.
+
+    The sources are x zero-padded and split into its stride phases,
+    ``xpad[..., a::sH, b::sW]``, stored in the column order's layout ((C, H', W', N) for
+    'hwn', (C, N, H', W') for 'nhw'), in buffers kept per geometry whose padding stays zero
+    (only the interior is copied in). Kernel offsets i whose ``i*dH`` falls in the same
+    row phase read that phase at rows advancing in equal steps, and likewise for columns,
+    so one strided view of a phase covers all its offsets: a chunk is unfolded by one NumPy
+    copy per phase (one in all at stride 1), whatever its edges. ``rows``: K, or K + 1 with
+    the bias's row of ones under the patch matrix."""
+
+    def __init__(self, x, ksize, stride, padding, dilation, order, out_hw, rows):
+        N, C, H, W = x.shape
+        Ho, Wo = out_hw
+        self.shape = (N, C, Ho, Wo)
+        self.ksize, self.order = ksize, order
+        self.K, self.rows, self.dtype = C * ksize[0] * ksize[1], rows, x.dtype
+        self.hwn = order == "hwn"
+        # per phase (a, b): (the kernel offsets i0::qi, j0::qj reading it, their count,
+        # the phase row and column of their first window, the steps between offsets)
+        hgroups = _offset_groups(ksize[0], stride[0], dilation[0])
+        wgroups = _offset_groups(ksize[1], stride[1], dilation[1])
+        self.groups = [((a, b), gh, gw) for a, gh in hgroups.items() for b, gw in wgroups.items()]
+        # the columns: chunks of `per` units of the outermost column axis (output rows for
+        # 'hwn', images for 'nhw'), each unit `inner` columns
+        self.outer, self.inner = (Ho, Wo * N) if self.hwn else (N, Ho * Wo)
+        per = max(1, round(_CHUNK_COLS / self.inner))
+        per = max(1, min(per, _CHUNK_BYTES // (x.dtype.itemsize * rows * self.inner)))
+        self.per = min(per, self.outer)
+        self.nchunks = -(-self.outer // self.per)
+        self.sources = _phases(x, _im._ORDER_LAYOUT[order], padding, stride,
+                               [ab for ab, _, _ in self.groups])
+
+    def buffer(self, units):
+        """A chunk buffer (rows, units*inner), its row of ones (if any) set."""
+        buf = _im._workspace.empty(numpy, "chunk", (self.rows, units * self.inner),
+                                   self.dtype)
+        if self.rows > self.K:
+            buf[self.K] = 1
+        return buf
+
+    def fill(self, buf, lo, hi):
+        """buf[:K] = the patch-matrix columns of outer units lo:hi (output rows for 'hwn',
+        images for 'nhw'): ``[c, i, j, ...] = xpad[n, c, ho*sH + i*dH, wo*sW + j*dW]``."""
+        N, C, Ho, Wo = self.shape
+        kH, kW = self.ksize
+        n = hi - lo
+        B = buf[:self.K].reshape((C, kH, kW, n, Wo, N) if self.hwn else (C, kH, kW, n, Ho, Wo))
+        for ab, (i0, qi, ni, r0, ri), (j0, qj, nj, c0, cj) in self.groups:
+            P = self.sources[ab]
+            if self.hwn:            # P (C, H', W', N): [c, ., ., o, wo, n] at row o + r
+                sC, sh, sw, sn = P.strides
+                v = as_strided(P[:, r0 + lo:, c0:], (C, ni, nj, n, Wo, N),
+                               (sC, ri * sh, cj * sw, sh, sw, sn))
+            else:                   # P (C, N, H', W'): [c, ., ., n, ho, wo]
+                sC, sn, sh, sw = P.strides
+                v = as_strided(P[:, lo:, r0:, c0:], (C, ni, nj, n, Ho, Wo),
+                               (sC, ri * sh, cj * sw, sn, sh, sw))
+            B[:, i0::qi, j0::qj] = v
+
+    def run(self, chunk_fn):
+        """chunk_fn(buf, m0, m1) for every chunk, its buffer filled, on npconv's threads
+        (OpenBLAS on one thread meanwhile). Returns what the threads' last calls returned."""
+        results = []
+
+        def part(lo, hi):
+            acc = None
+            bufs = {}       # one buffer per chunk length, fetched once: a thread reuses
+            for c in range(lo, hi):     # the same one, still in its cache
+                u0, u1 = c * self.per, min(self.outer, (c + 1) * self.per)
+                buf = bufs.get(u1 - u0)
+                if buf is None:
+                    buf = bufs[u1 - u0] = self.buffer(u1 - u0)
+                self.fill(buf, u0, u1)
+                acc = chunk_fn(buf, u0 * self.inner, u1 * self.inner, acc)
+            results.append(acc)
+        with _blas_threads.single_threaded():
+            _im._parallel(numpy, self.nchunks, self.rows * self.outer * self.inner, part)
+        return results
+
+
+def forward(plan, wm, Y):
+    """Y (O, M) = wm (O, rows) @ the patch matrix, chunk by chunk."""
+    def chunk(buf, m0, m1, acc):
+        numpy.matmul(wm, buf, out=Y[:, m0:m1])
+    plan.run(chunk)
+    return Y
+
+
+def weight_grad(plan, gYm):
+    """gYm (O, M) @ the patch matrix.T -> (O, rows), chunk by chunk (one partial sum per
+    thread, added at the end)."""
+    O = gYm.shape[0]
+
+    def chunk(buf, m0, m1, acc):
+        if acc is None:
+            return numpy.matmul(gYm[:, m0:m1], buf.T)
+        acc += numpy.matmul(gYm[:, m0:m1], buf.T)
+        return acc
+    parts = [p for p in plan.run(chunk) if p is not None]
+    if not parts:
+        return numpy.zeros((O, plan.rows), plan.dtype)
+    total = parts[0]
+    for p in parts[1:]:
+        total += p
+    return total
+
+
+def _offset_groups(k, s, d):
+    """Kernel offsets along one axis grouped by the stride phase they read: {phase a:
+    (first offset i0, offset step q, count, phase index of output 0's tap, its step)}.
+    Offset i reads padded index o*s + i*d, i.e. phase (i*d) % s at index o + (i*d) // s;
+    the offsets of one phase are i0, i0 + q, ... with q = s / gcd(d, s), whose indices
+    advance by q*d / s."""
+    q = s // gcd(d, s)
+    groups = {}
+    for i in range(k):
+        a = (i * d) % s
+        if a not in groups:
+            groups[a] = (i, q, len(range(i, k, q)), (i * d) // s, q * d // s)
+    return groups
+
+
+def _phases(x, layout, padding, stride, needed):
+    """x (N, C, H, W) zero-padded and split into the stride phases in ``needed``: {(a, b):
+    xpad[:, :, a::sH, b::sW] stored in ``layout``} (x itself, or its copy into the
+    layout, without padding or stride). The buffers are kept per geometry and only their
+    interior is written, so their padding stays zero."""
+    (pH, pW), (sH, sW) = padding, stride
+    if (pH, pW, sH, sW) == (0, 0, 1, 1):
+        return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}
+    N, C, H, W = x.shape
+    perm = _im._LAYOUTS[layout]
+    src = _im._unalias(numpy, x, layout)
+    Hp, Wp = H + 2 * pH, W + 2 * pW
+    phases, copies = {}, []
+    for a, b in needed:
+        full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
+        P = _im._workspace.empty(numpy, ("phase", layout, x.shape, padding, stride, a, b),
+                                 tuple(full[t] for t in perm), x.dtype, init=0)
+        phases[a, b] = P
+        # padded rows r = a, a + sH, ... that hold x: pH <= r < pH + H
+        ra = pH + (a - pH) % sH
+        cb = pW + (b - pW) % sW
+        nr, nc = len(range(ra, pH + H, sH)), len(range(cb, pW + W, sW))
+        if nr and nc:
+            dst = P.transpose(_im._inverse(perm))[:, :, ra // sH:ra // sH + nr,
+                                                  cb // sW:cb // sW + nc]
+            copies.append((dst, src[:, :, ra - pH::sH, cb - pW::sW][:, :, :nr, :nc]))
+
+    def part(lo, hi):
+        for dst, s in copies:
+            dst[:, lo:hi] = s[:, lo:hi]
+    _im._parallel(numpy, C, x.size, part)
+    return phases

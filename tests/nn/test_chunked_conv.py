@@ -1,0 +1,216 @@
+"""conv2d's chunked path (npconv/nn/_chunked_conv.py) and the OpenBLAS thread switch it uses
+(npconv/_blas_threads.py): same results as the one-GEMM path, the patch matrix not kept,
+OpenBLAS's thread count restored, and the cases that keep the one-GEMM path."""
+import threading
+
+import numpy as np
+import pytest
+
+import npconv as nc
+import npconv.nn.functional as F
+from npconv import _blas_threads
+from npconv.nn import _chunked_conv, _conv
+from npconv.nn import im2col as I
+from npconv.nn import reference as R
+
+
+def _run(x, w, b, gy, chunked, order, **kw):
+    """(y, dx, dw, db) from one path and column order."""
+    _chunked_conv.FORCE, _conv.FORCE_ORDER = chunked, order
+    try:
+        xt = nc.from_numpy(x).requires_grad_()
+        wt = nc.tensor(w, requires_grad=True)
+        bt = None if b is None else nc.tensor(b, requires_grad=True)
+        y = F.conv2d(xt, wt, bt, **kw)
+        y.backward(nc.tensor(gy))
+        return (y.data.copy(), xt.grad.data.copy(), wt.grad.data.copy(),
+                None if b is None else bt.grad.data.copy())
+    finally:
+        _chunked_conv.FORCE = _conv.FORCE_ORDER = None
+
+
+@pytest.fixture
+def threads(monkeypatch):
+    """Split even small problems between two threads."""
+    monkeypatch.setattr(I, "_PAR_MIN", 0)
+    monkeypatch.setattr(I, "_NTHREADS", 2)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 0)
+
+
+@pytest.mark.parametrize("order", ["hwn", "nhw"])
+@pytest.mark.parametrize("stored", [(0, 1, 2, 3), (1, 0, 2, 3), (1, 2, 3, 0)])
+@pytest.mark.parametrize("chunk_cols", [1, 50, 1024])
+@pytest.mark.parametrize("shape,k,kw", [
+    ((5, 8, 13, 11), (5, 5), dict(stride=2, padding=2)),                 # the 5x5/s2 layer
+    ((3, 7, 9, 10), (3, 3), dict(padding=1)),
+    ((4, 6, 12, 9), (3, 2), dict(stride=(3, 2), padding=(2, 0), dilation=(2, 3))),
+    ((2, 16, 6, 7), (2, 2), dict(stride=2)),                             # no padding
+    ((1, 9, 5, 5), (3, 3), dict(padding="same", dilation=2)),
+])
+def test_chunked_path_equals_one_gemm_path(order, stored, chunk_cols, shape, k, kw, rng,
+                                           threads, monkeypatch):
+    """Outputs and all three gradients equal the one-GEMM path's (float32, a few ulps), for
+    chunks of one output row or image up to the whole, inputs stored in any layout,
+    strides, dilations, asymmetric padding; with and without bias, twice (reused
+    buffers)."""
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", chunk_cols)
+    for bias in (True, False):
+        x = rng.standard_normal(shape).astype(np.float32)
+        xs = np.ascontiguousarray(x.transpose(stored)).transpose(np.argsort(stored))
+        w = rng.standard_normal((6, shape[1]) + k).astype(np.float32)
+        b = rng.standard_normal(6).astype(np.float32) if bias else None
+        y = F.conv2d(nc.from_numpy(x), nc.from_numpy(w), None, **kw)
+        gy = rng.standard_normal(y.shape).astype(np.float32)
+        got = _run(xs, w, b, gy, True, order, **kw)
+        want = _run(x, w, b, gy, False, order, **kw)
+        for g, e in zip(got, want):
+            if e is not None:
+                np.testing.assert_allclose(g, e, rtol=2e-5, atol=2e-5)
+
+
+def test_chunked_path_matches_loop_reference_in_float64(rng, threads, monkeypatch):
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 1)
+    x = rng.standard_normal((3, 4, 9, 8))
+    w = rng.standard_normal((5, 4, 3, 3))
+    b = rng.standard_normal(5)
+    y, *_ = _run(x, w, b, np.ones((3, 5, 5, 4)), True, "hwn", stride=2, padding=1)
+    np.testing.assert_allclose(y, R.conv2d(x, w, b, 2, 1), rtol=1e-12, atol=1e-12)
+
+
+def test_the_patch_matrix_is_not_kept(rng, threads):
+    """The chunked forward saves its plan (the padded, phase-split input), not the
+    (K, M) patch matrix; the one-GEMM forward saves the matrix."""
+    x = nc.tensor(rng.standard_normal((4, 8, 10, 10)).astype(np.float32), requires_grad=True)
+    w = nc.tensor(rng.standard_normal((6, 8, 3, 3)).astype(np.float32), requires_grad=True)
+    saved = {}
+    for chunked in (True, False):
+        _chunked_conv.FORCE = chunked
+        try:
+            saved[chunked] = F.conv2d(x, w, padding=1).grad_fn.saved_tensors[0]
+        finally:
+            _chunked_conv.FORCE = None
+    plan = saved[True]
+    assert isinstance(plan, _chunked_conv.Plan)
+    assert sum(a.size for a in plan.sources.values()) == 4 * 8 * 12 * 12   # padded x
+    assert saved[False].size == 8 * 9 * 4 * 10 * 10                         # (K, M)
+
+
+def test_input_changed_in_place_before_backward_raises(rng):
+    """The chunked backward unfolds x again, so x is guarded like any saved input."""
+    x = nc.tensor(rng.standard_normal((2, 8, 6, 6)).astype(np.float32))   # data, no grad
+    w = nc.tensor(rng.standard_normal((3, 8, 3, 3)).astype(np.float32), requires_grad=True)
+    _chunked_conv.FORCE = True
+    try:
+        y = F.conv2d(x, w, padding=1)
+        x.add_(1.0)
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+            y.sum().backward()
+    finally:
+        _chunked_conv.FORCE = None
+
+
+@pytest.mark.parametrize("k,s,d", [(k, s, d) for k in (1, 2, 3, 5) for s in (1, 2, 3)
+                                   for d in (1, 2, 3)])
+def test_offset_groups_cover_every_offset_once(k, s, d):
+    """Offset i reads stride phase (i*d) % s at index o + (i*d) // s: the groups list each
+    offset once with exactly that phase and index."""
+    seen = {}
+    for a, (i0, q, n, r0, step) in _chunked_conv._offset_groups(k, s, d).items():
+        for t in range(n):
+            seen[i0 + t * q] = (a, r0 + t * step)
+    assert seen == {i: ((i * d) % s, (i * d) // s) for i in range(k)}
+
+
+def test_which_convs_take_the_chunked_path(monkeypatch):
+    monkeypatch.setattr(_chunked_conv, "FORCE", None)
+    monkeypatch.setattr(_chunked_conv, "ENABLED", True)
+    monkeypatch.setattr(I, "_NTHREADS", 2)
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    use = _chunked_conv.usable
+    assert use(np, 1, False, 288)
+    assert not use(np, 2, False, 288)               # groups: one GEMM per group
+    assert not use(np, 1, True, 288)                # 1x1: no patch matrix to unfold
+    assert not use(np, 1, False, 27)                # thin patch matrix
+    assert not use(object(), 1, False, 288)         # CuPy
+    monkeypatch.setattr(I, "_NTHREADS", 1)
+    assert not use(np, 1, False, 288)               # one npconv thread: BLAS keeps its own
+    monkeypatch.setattr(I, "_NTHREADS", 2)
+    monkeypatch.setattr(_blas_threads, "available", lambda: False)
+    assert not use(np, 1, False, 288)               # no OpenBLAS to switch
+    monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    monkeypatch.setattr(_chunked_conv, "ENABLED", False)      # NPCONV_CHUNKED_CONV=0
+    assert not use(np, 1, False, 288)
+
+
+class _FakeBlas:
+    def __init__(self, n):
+        self.n, self.calls = n, []
+
+    def set(self, n):
+        self.calls.append(n)
+        self.n = n
+
+    def get(self):
+        return self.n
+
+
+def test_single_threaded_restores_the_count_even_on_error(monkeypatch):
+    fake = _FakeBlas(4)
+    monkeypatch.setitem(_blas_threads._state, "fns", (fake.set, fake.get))
+    with _blas_threads.single_threaded():
+        assert fake.n == 1
+        with _blas_threads.single_threaded():       # nested: no change, no early restore
+            assert fake.n == 1
+        assert fake.n == 1
+    assert fake.n == 4 and fake.calls == [1, 4]
+    with pytest.raises(ZeroDivisionError):
+        with _blas_threads.single_threaded():
+            1 / 0
+    assert fake.n == 4
+
+
+def test_single_threaded_with_concurrent_users(monkeypatch):
+    """Two threads inside at once: the count is restored only when the last one leaves
+    (the second must not 'restore' the first one's 1)."""
+    fake = _FakeBlas(2)
+    monkeypatch.setitem(_blas_threads._state, "fns", (fake.set, fake.get))
+    inside, leave = threading.Event(), threading.Event()
+
+    def other():
+        with _blas_threads.single_threaded():
+            inside.set()
+            leave.wait(5)
+    t = threading.Thread(target=other)
+    t.start()
+    assert inside.wait(5)
+    with _blas_threads.single_threaded():
+        assert fake.n == 1
+    assert fake.n == 1                      # the other thread is still inside
+    leave.set()
+    t.join()
+    assert fake.n == 2
+
+
+def test_no_openblas_loaded_means_not_available(monkeypatch):
+    monkeypatch.setattr(_blas_threads, "_loaded_openblas", lambda: [])
+    assert _blas_threads._find() == ()
+    monkeypatch.setitem(_blas_threads._state, "fns", ())
+    assert not _blas_threads.available() and _blas_threads.num_threads() is None
+    with _blas_threads.single_threaded():   # a no-op
+        pass
+
+
+@pytest.mark.skipif(not _blas_threads.available(), reason="NumPy is not linked to OpenBLAS")
+def test_real_openblas_thread_count_switches_and_returns(rng, threads):
+    before = _blas_threads.num_threads()
+    with _blas_threads.single_threaded():
+        assert _blas_threads.num_threads() == 1
+    assert _blas_threads.num_threads() == before
+    _chunked_conv.FORCE = True
+    try:
+        x = nc.tensor(rng.standard_normal((2, 8, 9, 9)).astype(np.float32), requires_grad=True)
+        w = nc.tensor(rng.standard_normal((4, 8, 3, 3)).astype(np.float32), requires_grad=True)
+        F.conv2d(x, w, padding=1).sum().backward()
+    finally:
+        _chunked_conv.FORCE = None
+    assert _blas_threads.num_threads() == before
