@@ -13,6 +13,8 @@ with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in 
 * conv fwd+bwd     forward + ``backward(gy)`` (grads reset every repetition); also with x and gy
                    stored as in a network (x as the conv before hands it on, gy as this conv
                    stores its output)
+* one-GEMM fwd, fb the same two with conv2d's chunked path off (``NPCONV_CHUNKED_CONV=0``:
+                   the whole patch matrix, then one GEMM; npconv/nn/_chunked_conv.py)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
 * pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output (stored
@@ -122,6 +124,17 @@ def bench_shape(shape, budget):
         xs.grad = w.grad = b.grad = None
         F.conv2d(xs, w, b, stride=s, padding=p).backward(gys)
 
+    from npconv.nn import _chunked_conv
+
+    def one_gemm(f):
+        def g():
+            _chunked_conv.FORCE = False
+            try:
+                return f()
+            finally:
+                _chunked_conv.FORCE = None
+        return g
+
     from npconv.nn._pool import MaxPool2d
     # the pool's input stored as this conv hands on its output; its gradient, for a
     # (C, H, W, N) output, as the conv after it hands on an input gradient (the same layout)
@@ -137,6 +150,7 @@ def bench_shape(shape, budget):
 
     fns = {"conv_fwd": conv_fwd, "conv_fwd_stored": conv_fwd_stored, "conv_fb": conv_fb,
            "conv_fb_stored": conv_fb_stored, "pool_fb": pool_fb,
+           "conv_fwd_1g": one_gemm(conv_fwd), "conv_fb_1g": one_gemm(conv_fb),
            # into preallocated outputs, as the conv's own GEMMs write into reused buffers
            # (a fresh output of tens of MiB would add page faults to the bound)
            "gemm_fwd": lambda: np.matmul(Wm, col, out=Yb),
@@ -201,8 +215,9 @@ def main():
     print("| # | N,C,H,W,O,k,s,p | K | GEMM fwd ms (GF/s) | conv fwd ms (GF/s) | fwd %GEMM "
           "(min-based) | fwd %GEMM, input stored as a conv hands it on | 3-GEMM ms "
           "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | fb %bound, input and gradient "
-          "stored as in a network | pool2x2 fwd+bwd ms | pool/conv fb |")
-    print("|" + "---|" * 13)
+          "stored as in a network | one-GEMM path: fwd %GEMM, fb %bound "
+          "| pool2x2 fwd+bwd ms | pool/conv fb |")
+    print("|" + "---|" * 14)
     for i in idxs:
         shape = SHAPES[i]
         r = bench_shape(shape, args.budget)
@@ -211,7 +226,8 @@ def main():
         K = C * k * k
         mark = "" if K >= 64 else " (K<64: no target)"
         print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) "
-              "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) | %.2f | %.0f%% |" % (
+              "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) | %.0f%%, %.0f%% "
+              "| %.2f | %.0f%% |" % (
                   i, ",".join(map(str, shape)), K, mark,
                   r["gemm_fwd"][0] * 1e3, f / r["gemm_fwd"][0] / 1e9,
                   r["conv_fwd"][0] * 1e3, f / r["conv_fwd"][0] / 1e9,
@@ -223,6 +239,8 @@ def main():
                   100 * r["bound"][0] / r["conv_fb"][0], 100 * r["bound"][1] / r["conv_fb"][1],
                   100 * r["bound"][0] / r["conv_fb_stored"][0],
                   100 * r["bound"][1] / r["conv_fb_stored"][1],
+                  100 * r["gemm_fwd"][0] / r["conv_fwd_1g"][0],
+                  100 * r["bound"][0] / r["conv_fb_1g"][0],
                   r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0]), flush=True)
     shape, t_ref, t_im, t_pref, t_pool = bench_reference(args.budget)
     print("\nloop reference vs im2col, conv2d fwd %s: %.1f ms vs %.3f ms (%.0fx); "
