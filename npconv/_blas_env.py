@@ -33,4 +33,23 @@ def apply(environ=os.environ, modules=sys.modules):
     return True
 
 
+#: the longest spin (log2 cycles) under which npconv's chunked convolution pays
+SHORT_SPIN = 20
+
+
+def short_spin(environ=os.environ):
+    """Whether OpenBLAS's idle threads go to sleep soon: ``OPENBLAS_THREAD_TIMEOUT`` set (by
+    ``apply`` or by the user) to at most 2**20 cycles. npconv's chunked convolution
+    (``npconv/nn/_chunked_conv.py``) runs one-thread GEMMs on npconv's own threads and is
+    used only then: with OpenBLAS's default spin a worker left spinning by the last
+    multithreaded GEMM holds a core for ~0.1 s while they run. Measured with
+    ``../shared/bench/run_all.sh`` (NumPy imported first, so the default spin): a seed-CNN
+    training step took 1.47x PyTorch's time with the chunked convolution, 0.92x without.
+    (A value set in ``os.environ`` after NumPy loaded OpenBLAS is taken at its word.)"""
+    try:
+        return int(environ.get("OPENBLAS_THREAD_TIMEOUT", "")) <= SHORT_SPIN
+    except ValueError:
+        return False
+
+
 APPLIED = apply()

@@ -38,3 +38,12 @@ def test_import_order_in_a_fresh_process():
     assert _child("import npconv; " + show) == str(_blas_env.TIMEOUT)
     assert _child("import numpy, npconv; " + show) == "None"
     assert _child("import npconv; " + show, OPENBLAS_THREAD_TIMEOUT="20") == "20"
+
+
+def test_short_spin_reads_the_timeout():
+    """The chunked convolution runs only when OpenBLAS's idle threads sleep soon."""
+    assert _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": str(_blas_env.TIMEOUT)})
+    assert _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": "20"})
+    assert not _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": "21"})
+    assert not _blas_env.short_spin({})                   # OpenBLAS's default: 2**28 cycles
+    assert not _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": "soon"})

@@ -22,8 +22,11 @@ unfolds the chunks again, from the same sources (the input in the order's layout
 into its stride phases), which the forward keeps instead. The input gradient is unchanged
 (``W.T @ gY`` then col2im).
 
-Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1 and kernels
-larger than 1x1; ``NPCONV_CHUNKED_CONV=0`` turns it off (the one-big-GEMM path then runs).
+Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1, kernels larger
+than 1x1 and C*kH*kW >= 64, when OpenBLAS's idle threads sleep soon
+(``npconv._blas_env.short_spin``: npconv imported before NumPy, or
+``OPENBLAS_THREAD_TIMEOUT`` set); ``NPCONV_CHUNKED_CONV=0`` turns it off (the one-big-GEMM
+path then runs).
 """
 import os
 from math import gcd
@@ -31,7 +34,7 @@ from math import gcd
 import numpy
 from numpy.lib.stride_tricks import as_strided
 
-from .. import _blas_threads
+from .. import _blas_env, _blas_threads
 from . import im2col as _im
 
 # None: decide per call (``usable``); True / False force it (tests, benchmarks)
@@ -52,7 +55,8 @@ def usable(xp, groups, pointwise, K):
         return False
     if FORCE is not None:
         return FORCE
-    return (ENABLED and K >= _MIN_K and _im._NTHREADS >= 2 and _blas_threads.available())
+    return (ENABLED and K >= _MIN_K and _im._NTHREADS >= 2 and _blas_env.short_spin()
+            and _blas_threads.available())
 
 
 class Plan:

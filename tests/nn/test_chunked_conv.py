@@ -126,6 +126,7 @@ def test_which_convs_take_the_chunked_path(monkeypatch):
     monkeypatch.setattr(_chunked_conv, "ENABLED", True)
     monkeypatch.setattr(I, "_NTHREADS", 2)
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "4")
     use = _chunked_conv.usable
     assert use(np, 1, False, 288)
     assert not use(np, 2, False, 288)               # groups: one GEMM per group
@@ -138,6 +139,12 @@ def test_which_convs_take_the_chunked_path(monkeypatch):
     monkeypatch.setattr(_blas_threads, "available", lambda: False)
     assert not use(np, 1, False, 288)               # no OpenBLAS to switch
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
+    monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")   # OpenBLAS's idle threads spin ~0.1 s
+    assert not use(np, 1, False, 288)
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
+    assert not use(np, 1, False, 288)
+    monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")
+    assert use(np, 1, False, 288)
     monkeypatch.setattr(_chunked_conv, "ENABLED", False)      # NPCONV_CHUNKED_CONV=0
     assert not use(np, 1, False, 288)
 
