@@ -45,18 +45,21 @@ _CHUNK_BYTES = 4 << 20      # a chunk buffer at most this big (when K is large)
 
 
 _MIN_K = 64                 # patch-matrix rows (C*kH*kW) below which one GEMM is faster
+_MIN_BYTES = 8 << 20        # patch matrices smaller than this stay in cache anyway
 
 
-def usable(xp, groups, pointwise, K):
-    """Whether conv2d should take the chunked path (K = C*kH*kW). With fewer than ~64
-    rows the patch matrix is thin and cheap to write, and the chunks' small GEMMs cost more
-    than they save (a 1-channel 3x3 layer: forward 53% of the GEMM bound chunked, 72% not)."""
+def usable(xp, groups, pointwise, K, M, itemsize):
+    """Whether conv2d should take the chunked path (patch matrix K = C*kH*kW by M). With
+    fewer than ~64 rows the patch matrix is thin and cheap to write, and the chunks' small
+    GEMMs cost more than they save (a 1-channel 3x3 layer: forward 53% of the GEMM bound
+    chunked, 72% not); below ~8 MB it largely stays in the cache by itself (a 7 MB one,
+    64x64x7x7 -> 128: forward 72% chunked, 75% not; 14 MB, 64x32x14x14 -> 64: 75% and 68%)."""
     if xp is not numpy or groups != 1 or pointwise:
         return False
     if FORCE is not None:
         return FORCE
-    return (ENABLED and K >= _MIN_K and _im._NTHREADS >= 2 and _blas_env.short_spin()
-            and _blas_threads.available())
+    return (ENABLED and K >= _MIN_K and K * M * itemsize >= _MIN_BYTES and _im._NTHREADS >= 2
+            and _blas_env.short_spin() and _blas_threads.available())
 
 
 class Plan:
@@ -83,6 +86,8 @@ class Plan:
         hgroups = _offset_groups(ksize[0], stride[0], dilation[0])
         wgroups = _offset_groups(ksize[1], stride[1], dilation[1])
         self.groups = [((a, b), gh, gw) for a, gh in hgroups.items() for b, gw in wgroups.items()]
+        self.axes = ((H, Ho, padding[0], stride[0], hgroups), (W, Wo, padding[1], stride[1], wgroups))
+        self.xshape, self.layout = x.shape, _im._ORDER_LAYOUT[order]
         # the columns: chunks of `per` units of the outermost column axis (output rows for
         # 'hwn', images for 'nhw'), each unit `inner` columns
         self.outer, self.inner = (Ho, Wo * N) if self.hwn else (N, Ho * Wo)
@@ -166,6 +171,132 @@ def weight_grad(plan, gYm):
     for p in parts[1:]:
         total += p
     return total
+
+
+def _input_phases(size, out, pad, s, groups):
+    """Along one axis, the input gradient as a correlation of the output gradient, per
+    stride phase a of the padded input: padded index q*s + a (an input pixel when in
+    [pad, pad + size)) gets, from offset i0 + t*step of the phase's group, output
+    q - r0 - t*r. Returns ({a: (q0, nq, group or None)} over the phases holding input
+    pixels, q0..q0+nq-1 their indices), and the zero padding the output gradient needs
+    before and after so that every such read is in range."""
+    phases, before, after = {}, 0, 0
+    for a in range(s):
+        q0 = -(-(pad - a) // s)
+        q1 = (pad + size - 1 - a) // s            # inclusive
+        if q1 < q0:
+            continue
+        g = groups.get(a)
+        phases[a] = (q0, q1 - q0 + 1, g)
+        if g is not None:
+            i0, qi, ni, r0, r = g
+            before = max(before, r0 + (ni - 1) * r - q0)
+            after = max(after, q1 - r0 - (out - 1))
+    return phases, max(before, 0), max(after, 0)
+
+
+def grad_as_conv(O, C):
+    """Whether the chunked input gradient (``input_grad``) beats W.T @ gY + col2im: its
+    copies move O*kH*kW values per input pixel where col2im adds C*kH*kW, and a copy costs
+    a third to a quarter of an add here. Measured (fwd+bwd % of the 3-GEMM bound, one
+    run): 64 vs 58% with O = C (5x5/s2 layer), 67 vs 71% and 70 vs 81% with O = 2C."""
+    return O <= C
+
+
+def input_grad(plan, w, gy):
+    """dx of conv2d, with no col2im: the input gradient is itself a correlation, of the
+    zero-padded output gradient with the kernel's offsets taken backwards. With stride s,
+    the input pixels of one stride phase (padded index q*s + a) get gradient from the
+    offsets of one group only (those with (i*d) % s == a, see ``_offset_groups``), each at
+    output q - (i*d)//s. So per phase (a, b) the gradient is one GEMM::
+
+        dx_ab (C, Qa*Qb*N) = W_ab (C, O*ni*nj) @ gpatch_ab (O*ni*nj, Qa*Qb*N)
+
+    where gpatch_ab is unfolded from the padded gradient by one strided view (steps
+    backwards over the offsets), in chunks like the forward's. Copies instead of col2im's
+    additions (each input pixel is written once), and no (K, M) gradient matrix.
+    w: (O, C, kH, kW); gy: (N, O, Ho, Wo), any storage. Returns dx (N, C, H, W) stored in
+    the plan's layout."""
+    N, C, H, W = plan.xshape
+    O = w.shape[0]
+    (_, Ho, _, _, _), (_, Wo, _, _, _) = plan.axes
+    hph, hb, ha = _input_phases(*plan.axes[0])
+    wph, wb, wa = _input_phases(*plan.axes[1])
+    # the output gradient zero-padded by (hb, ha) rows and (wb, wa) columns, in the layout
+    g = _padded(gy, plan.layout, (hb, ha), (wb, wa))
+    perm = _im._LAYOUTS[plan.layout]
+    dx = _im._empty_stored(numpy, "dxChunked", (N, C, H, W), plan.dtype, perm)
+    dxs = dx.transpose(perm)              # (C, H, W, N) or (C, N, H, W)
+    tasks = []
+    zero = False
+    for a, (qa, na, gh) in hph.items():
+        for b, (qb, nb, gw) in wph.items():
+            if gh is None or gw is None:
+                zero = True                 # no offset reads these pixels: gradient 0
+                continue
+            (pH, sH), (pW, sW) = plan.axes[0][2:4], plan.axes[1][2:4]
+            h0, w0 = qa * sH + a - pH, qb * sW + b - pW      # first input row / column
+            dst = (dxs[:, h0::sH, w0::sW][:, :na, :nb] if plan.hwn else
+                   dxs[:, :, h0::sH, w0::sW][:, :, :na, :nb])
+            i0, qi, ni, r0, ri = gh
+            j0, qj, nj, c0, cj = gw
+            wab = numpy.ascontiguousarray(
+                w[:, :, i0::qi, j0::qj].transpose(1, 0, 2, 3)).reshape(C, O * ni * nj)
+            # chunks: rows of the phase ('hwn') or images ('nhw'), ~_CHUNK_COLS columns
+            inner = nb * N if plan.hwn else na * nb
+            outer = na if plan.hwn else N
+            per = max(1, min(outer, round(_CHUNK_COLS / inner),
+                             _CHUNK_BYTES // max(1, plan.dtype.itemsize * O * ni * nj * inner)))
+            for u0 in range(0, outer, per):
+                tasks.append((dst, wab, (qa - r0 + hb, ri, ni), (qb - c0 + wb, cj, nj),
+                              u0, min(outer, u0 + per), inner))
+    if zero:
+        dx[...] = 0
+
+    def part(lo, hi):
+        bufs = {}
+        for dst, wab, (row, ri, ni), (col, cj, nj), u0, u1, inner in tasks[lo:hi]:
+            n = u1 - u0
+            shape = (wab.shape[1], n * inner)
+            buf = bufs.get(shape)
+            if buf is None:
+                buf = bufs[shape] = _im._workspace.empty(numpy, "gchunk", shape, plan.dtype)
+            if plan.hwn:        # g (O, Hg, Wg, N): [o, ti, tj, q, q', n] = g[o, row+q-ti*ri, ...]
+                sO, sh, sw, sn = g.strides
+                v = as_strided(g[:, row + u0:, col:], (O, ni, nj, n, dst.shape[2], N),
+                               (sO, -ri * sh, -cj * sw, sh, sw, sn))
+                out = dst[:, u0:u1]
+            else:               # g (O, N, Hg, Wg)
+                sO, sn, sh, sw = g.strides
+                v = as_strided(g[:, u0:, row:, col:], (O, ni, nj, n) + dst.shape[2:],
+                               (sO, -ri * sh, -cj * sw, sn, sh, sw))
+                out = dst[:, u0:u1]
+            buf.reshape(v.shape)[...] = v
+            if out[0].flags.c_contiguous:       # stride 1: the GEMM writes dx in place
+                numpy.matmul(wab, buf, out=as_strided(out, (C, buf.shape[1]),
+                                                      (out.strides[0], out.itemsize)))
+            else:                               # a stride phase: every s-th pixel
+                out[...] = numpy.matmul(wab, buf).reshape(out.shape)
+    with _blas_threads.single_threaded():
+        _im._parallel(numpy, len(tasks), plan.rows * N * Ho * Wo, part)
+    return dx
+
+
+def _padded(g, layout, hpad, wpad):
+    """g (N, O, Ho, Wo) zero-padded by hpad = (before, after) rows and wpad columns, stored
+    in ``layout`` (physical array), in a buffer kept per geometry whose border stays 0."""
+    N, O, Ho, Wo = g.shape
+    perm = _im._LAYOUTS[layout]
+    full = (N, O, Ho + hpad[0] + hpad[1], Wo + wpad[0] + wpad[1])
+    buf = _im._workspace.empty(numpy, ("gpad", layout, g.shape, hpad, wpad),
+                               tuple(full[t] for t in perm), g.dtype, init=0)
+    view = buf.transpose(_im._inverse(perm))[:, :, hpad[0]:hpad[0] + Ho, wpad[0]:wpad[0] + Wo]
+    g = _im._unalias(numpy, g, layout)
+
+    def part(lo, hi):
+        view[:, lo:hi] = g[:, lo:hi]
+    _im._parallel(numpy, O, g.size, part)
+    return buf
 
 
 def _offset_groups(k, s, d):

@@ -131,7 +131,7 @@ class Conv2d(Function):
         wm = _weight_and_bias(xp, w, b) if fold else w.reshape(G, O // G, K)
         Y = _workspace.empty(xp, "convY", (G, O // G, M), x.dtype)
         plan = colm = None
-        if M and _chunked_conv.usable(xp, G, pointwise, K):
+        if M and _chunked_conv.usable(xp, G, pointwise, K, M, x.dtype.itemsize):
             # the patch matrix in cache-sized chunks, each multiplied as soon as it is
             # written (and not kept: the weight gradient unfolds it again)
             plan = _chunked_conv.Plan(x, (kH, kW), stride, padding, dilation, order,
@@ -158,7 +158,10 @@ class Conv2d(Function):
         need_x, need_w = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         # the chunked path keeps its plan (the unfolding's sources) instead of the patch
         # matrix, and x, so that an in-place change of x before backward is caught
-        ctx.save_for_backward((plan or colm) if need_w else None, w if need_x else None,
+        if plan is not None and not need_w:
+            plan.sources = None         # only the weight gradient unfolds x again
+        ctx.save_for_backward(plan if plan is not None else colm if need_w else None,
+                              w if need_x else None,
                               x if need_w and plan is not None else None)
         ctx.geom = (x.shape, (kH, kW), stride, padding, dilation, G, pointwise, (Ho, Wo),
                     order, fold)
@@ -175,9 +178,10 @@ class Conv2d(Function):
         gYm = _matrix(xp, gy, order, "gY").reshape(G, O // G, M)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
+        plan = colm if isinstance(colm, _chunked_conv.Plan) else None
         if need_w:
-            if isinstance(colm, _chunked_conv.Plan):
-                dwm = _chunked_conv.weight_grad(colm, gYm[0])[None]
+            if plan is not None:
+                dwm = _chunked_conv.weight_grad(plan, gYm[0])[None]
             else:
                 dwm = _mm(xp, gYm, colm.transpose(0, 2, 1))     # (G, O/G, rows)
             if fold:        # the last column is gY @ ones: the bias gradient
@@ -186,7 +190,9 @@ class Conv2d(Function):
             dw = dwm.reshape(O, C // G, *ksize)
         if need_b and db is None:
             db = gYm.reshape(O, M).sum(axis=1)
-        if need_x:
+        if need_x and plan is not None and _chunked_conv.grad_as_conv(O, C):
+            dx = _chunked_conv.input_grad(plan, w, gy)
+        elif need_x:
             wm = w.reshape(G, O // G, -1)
             K = wm.shape[2]
             dcol = _workspace.empty(xp, "dcol", (G, K, M), gy.dtype)

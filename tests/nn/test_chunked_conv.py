@@ -45,6 +45,7 @@ def threads(monkeypatch):
     ((3, 7, 9, 10), (3, 3), dict(padding=1)),
     ((4, 6, 12, 9), (3, 2), dict(stride=(3, 2), padding=(2, 0), dilation=(2, 3))),
     ((2, 16, 6, 7), (2, 2), dict(stride=2)),                             # no padding
+    ((2, 3, 8, 9), (3, 3), dict(stride=2, padding=1)),   # O > C: col2im for the input grad
     ((1, 9, 5, 5), (3, 3), dict(padding="same", dilation=2)),
 ])
 def test_chunked_path_equals_one_gemm_path(order, stored, chunk_cols, shape, k, kw, rng,
@@ -128,25 +129,26 @@ def test_which_convs_take_the_chunked_path(monkeypatch):
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "4")
     use = _chunked_conv.usable
-    assert use(np, 1, False, 288)
-    assert not use(np, 2, False, 288)               # groups: one GEMM per group
-    assert not use(np, 1, True, 288)                # 1x1: no patch matrix to unfold
-    assert not use(np, 1, False, 27)                # thin patch matrix
-    assert not use(object(), 1, False, 288)         # CuPy
+    assert use(np, 1, False, 288, 12544, 4)
+    assert not use(np, 2, False, 288, 12544, 4)  # groups: one GEMM per group
+    assert not use(np, 1, True, 288, 12544, 4)  # 1x1: no patch matrix to unfold
+    assert not use(np, 1, False, 27, 131072, 4)  # thin patch matrix
+    assert not use(np, 1, False, 576, 3136, 4)  # 7 MB: stays in the cache anyway
+    assert not use(object(), 1, False, 288, 12544, 4)  # CuPy
     monkeypatch.setattr(I, "_NTHREADS", 1)
-    assert not use(np, 1, False, 288)               # one npconv thread: BLAS keeps its own
+    assert not use(np, 1, False, 288, 12544, 4)  # one npconv thread: BLAS keeps its own
     monkeypatch.setattr(I, "_NTHREADS", 2)
     monkeypatch.setattr(_blas_threads, "available", lambda: False)
-    assert not use(np, 1, False, 288)               # no OpenBLAS to switch
+    assert not use(np, 1, False, 288, 12544, 4)  # no OpenBLAS to switch
     monkeypatch.setattr(_blas_threads, "available", lambda: True)
     monkeypatch.delenv("OPENBLAS_THREAD_TIMEOUT")   # OpenBLAS's idle threads spin ~0.1 s
-    assert not use(np, 1, False, 288)
+    assert not use(np, 1, False, 288, 12544, 4)
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "28")
-    assert not use(np, 1, False, 288)
+    assert not use(np, 1, False, 288, 12544, 4)
     monkeypatch.setenv("OPENBLAS_THREAD_TIMEOUT", "16")
-    assert use(np, 1, False, 288)
+    assert use(np, 1, False, 288, 12544, 4)
     monkeypatch.setattr(_chunked_conv, "ENABLED", False)      # NPCONV_CHUNKED_CONV=0
-    assert not use(np, 1, False, 288)
+    assert not use(np, 1, False, 288, 12544, 4)
 
 
 class _FakeBlas:
@@ -221,3 +223,25 @@ def test_real_openblas_thread_count_switches_and_returns(rng, threads):
     finally:
         _chunked_conv.FORCE = None
     assert _blas_threads.num_threads() == before
+
+
+@pytest.mark.parametrize("order", ["hwn", "nhw"])
+def test_input_gradient_is_a_correlation_when_O_le_C(order, rng, threads, monkeypatch):
+    """With O <= C the chunked path computes dx without col2im, as a correlation of the
+    padded output gradient (one GEMM per stride phase); with O > C it keeps W.T @ gY and
+    col2im. Both give the loop reference's gradient (float64, gradcheck-grade)."""
+    calls = []
+    real = _conv.col2im
+    monkeypatch.setattr(_conv, "col2im", lambda *a, **k: calls.append(1) or real(*a, **k))
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 7)
+    for C, O, col2im_used in ((8, 8, False), (8, 3, False), (3, 8, True)):
+        x = nc.tensor(rng.standard_normal((3, C, 9, 8)), requires_grad=True)
+        w = nc.tensor(rng.standard_normal((O, C, 3, 2)), requires_grad=True)
+        _chunked_conv.FORCE, _conv.FORCE_ORDER = True, order
+        try:
+            assert nc.gradcheck(lambda x, w: F.conv2d(x, w, None, (2, 3), (1, 2), (2, 1)),
+                                (x, w))
+        finally:
+            _chunked_conv.FORCE = _conv.FORCE_ORDER = None
+        assert bool(calls) == col2im_used
+        calls.clear()
