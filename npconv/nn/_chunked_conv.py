@@ -97,6 +97,7 @@ class Plan:
         self.nchunks = -(-self.outer // self.per)
         self.sources = _phases(x, _im._ORDER_LAYOUT[order], padding, stride,
                                [ab for ab, _, _ in self.groups])
+        self._windows = None
 
     def buffer(self, units):
         """A chunk buffer (rows, units*inner), its row of ones (if any) set."""
@@ -106,6 +107,26 @@ class Plan:
             buf[self.K] = 1
         return buf
 
+    def windows(self):
+        """Per phase group: (i0, qi, j0, qj, the 6-D view of all its patch rows), the view
+        (C, ni, nj, Ho, Wo, N) for 'hwn' or (C, ni, nj, N, Ho, Wo) for 'nhw' (made once:
+        ``as_strided`` costs microseconds, slicing it per chunk almost nothing)."""
+        if self._windows is None:
+            N, C, Ho, Wo = self.shape
+            self._windows = []
+            for ab, (i0, qi, ni, r0, ri), (j0, qj, nj, c0, cj) in self.groups:
+                P = self.sources[ab]
+                if self.hwn:        # P (C, H', W', N): [c, ., ., o, wo, n] at row o + r
+                    sC, sh, sw, sn = P.strides
+                    v = as_strided(P[:, r0:, c0:], (C, ni, nj, Ho, Wo, N),
+                                   (sC, ri * sh, cj * sw, sh, sw, sn))
+                else:               # P (C, N, H', W'): [c, ., ., n, ho, wo]
+                    sC, sn, sh, sw = P.strides
+                    v = as_strided(P[:, :, r0:, c0:], (C, ni, nj, N, Ho, Wo),
+                                   (sC, ri * sh, cj * sw, sn, sh, sw))
+                self._windows.append((i0, qi, j0, qj, v))
+        return self._windows
+
     def fill(self, buf, lo, hi):
         """buf[:K] = the patch-matrix columns of outer units lo:hi (output rows for 'hwn',
         images for 'nhw'): ``[c, i, j, ...] = xpad[n, c, ho*sH + i*dH, wo*sW + j*dW]``."""
@@ -113,17 +134,8 @@ class Plan:
         kH, kW = self.ksize
         n = hi - lo
         B = buf[:self.K].reshape((C, kH, kW, n, Wo, N) if self.hwn else (C, kH, kW, n, Ho, Wo))
-        for ab, (i0, qi, ni, r0, ri), (j0, qj, nj, c0, cj) in self.groups:
-            P = self.sources[ab]
-            if self.hwn:            # P (C, H', W', N): [c, ., ., o, wo, n] at row o + r
-                sC, sh, sw, sn = P.strides
-                v = as_strided(P[:, r0 + lo:, c0:], (C, ni, nj, n, Wo, N),
-                               (sC, ri * sh, cj * sw, sh, sw, sn))
-            else:                   # P (C, N, H', W'): [c, ., ., n, ho, wo]
-                sC, sn, sh, sw = P.strides
-                v = as_strided(P[:, lo:, r0:, c0:], (C, ni, nj, n, Ho, Wo),
-                               (sC, ri * sh, cj * sw, sn, sh, sw))
-            B[:, i0::qi, j0::qj] = v
+        for i0, qi, j0, qj, v in self.windows():
+            B[:, i0::qi, j0::qj] = v[:, :, :, lo:hi]
 
     def run(self, chunk_fn):
         """chunk_fn(buf, m0, m1) for every chunk, its buffer filled, on npconv's threads
@@ -247,30 +259,31 @@ def input_grad(plan, w, gy):
             outer = na if plan.hwn else N
             per = max(1, min(outer, round(_CHUNK_COLS / inner),
                              _CHUNK_BYTES // max(1, plan.dtype.itemsize * O * ni * nj * inner)))
+            # the phase's whole gradient patch matrix as one view of g, offsets backwards:
+            # [o, ti, tj, q, q', n] = g[o, row + q - ti*ri, col + q' - tj*cj, n] ('hwn')
+            row, col = qa - r0 + hb, qb - c0 + wb
+            if plan.hwn:        # g (O, Hg, Wg, N)
+                sO, sh, sw, sn = g.strides
+                v = as_strided(g[:, row:, col:], (O, ni, nj, na, nb, N),
+                               (sO, -ri * sh, -cj * sw, sh, sw, sn))
+            else:               # g (O, N, Hg, Wg)
+                sO, sn, sh, sw = g.strides
+                v = as_strided(g[:, :, row:, col:], (O, ni, nj, N, na, nb),
+                               (sO, -ri * sh, -cj * sw, sn, sh, sw))
             for u0 in range(0, outer, per):
-                tasks.append((dst, wab, (qa - r0 + hb, ri, ni), (qb - c0 + wb, cj, nj),
-                              u0, min(outer, u0 + per), inner))
+                tasks.append((dst, wab, v, u0, min(outer, u0 + per), inner))
     if zero:
         dx[...] = 0
 
     def part(lo, hi):
         bufs = {}
-        for dst, wab, (row, ri, ni), (col, cj, nj), u0, u1, inner in tasks[lo:hi]:
-            n = u1 - u0
-            shape = (wab.shape[1], n * inner)
+        for dst, wab, vall, u0, u1, inner in tasks[lo:hi]:
+            shape = (wab.shape[1], (u1 - u0) * inner)
             buf = bufs.get(shape)
             if buf is None:
                 buf = bufs[shape] = _im._workspace.empty(numpy, "gchunk", shape, plan.dtype)
-            if plan.hwn:        # g (O, Hg, Wg, N): [o, ti, tj, q, q', n] = g[o, row+q-ti*ri, ...]
-                sO, sh, sw, sn = g.strides
-                v = as_strided(g[:, row + u0:, col:], (O, ni, nj, n, dst.shape[2], N),
-                               (sO, -ri * sh, -cj * sw, sh, sw, sn))
-                out = dst[:, u0:u1]
-            else:               # g (O, N, Hg, Wg)
-                sO, sn, sh, sw = g.strides
-                v = as_strided(g[:, u0:, row:, col:], (O, ni, nj, n) + dst.shape[2:],
-                               (sO, -ri * sh, -cj * sw, sn, sh, sw))
-                out = dst[:, u0:u1]
+            v = vall[:, :, :, u0:u1]
+            out = dst[:, u0:u1]
             buf.reshape(v.shape)[...] = v
             if out[0].flags.c_contiguous:       # stride 1: the GEMM writes dx in place
                 numpy.matmul(wab, buf, out=as_strided(out, (C, buf.shape[1]),
