@@ -1,12 +1,10 @@
 """conv2d's GEMMs over the patch matrix in cache-sized chunks (NumPy, one group).
 
 The plain im2col conv writes the whole patch matrix, then one GEMM reads it back: for a
-(64, 32, 28, 28) input under a 5x5/stride-2 kernel that is 40 MB written to memory and 40 MB
-read, and with only O = 32 output rows the GEMM is bound by that reading (~70 GFLOP/s
-where in-cache GEMMs of the same shape run ~85). Here the columns are cut into chunks of
-~1,000 (one or a few output rows for the 'hwn' order, a few images for 'nhw'); a thread
-unfolds one chunk into a small buffer of its own and multiplies it at once, while the
-buffer is still in its cache::
+(64, 32, 28, 28) input under a 5x5/stride-2 kernel that is 40 MB written out to memory and
+read back. Here the columns are cut into chunks of ~1,000 (one or a few output rows for the
+'hwn' order, a few images for 'nhw'); a thread unfolds one chunk into a small buffer of its
+own and multiplies it at once, while the buffer is still in its cache::
 
     for each chunk c (columns m0:m1), on any of npconv's threads:
         buf = im2col of x restricted to those columns          # (K [+ 1], m1 - m0)
@@ -14,17 +12,23 @@ buffer is still in its cache::
         dW_thread  += gY[:, m0:m1] @ buf.T                     # weight gradient (backward)
 
 Each GEMM runs on its own thread with OpenBLAS set to one thread meanwhile
-(``npconv._blas_threads``). Measured on a 2-core box (``benchmarks/conv.py``): the
-5x5/stride-2 forward went from 62-70% to 80-98% of the big GEMM's rate (input stored as a
-conv hands it on), the 14x14 layer's from 78-85% to 86-91%. The patch matrix is no longer
-kept for the backward (40 MB less per such layer held until then): the weight gradient
-unfolds the chunks again, from the same sources (the input in the order's layout, split
-into its stride phases), which the forward keeps instead. The input gradient is unchanged
-(``W.T @ gY`` then col2im).
+(``npconv._blas_threads``). A chunk unfolds by one NumPy copy per stride phase of the
+zero-padded input (``Plan``). The patch matrix is not kept for the backward: the weight
+gradient unfolds the chunks again from the same sources, which the forward keeps instead.
+With O <= C the input gradient skips col2im as well: it is computed as a correlation of the
+padded output gradient, one GEMM per stride phase of the input, chunked the same way
+(``input_grad``).
+
+Measured with ``benchmarks/conv.py`` (2-core box, two threads, one run; in brackets this
+path off): 5x5/stride-2 layer forward 60% of the GEMM bound from NCHW input (50%), 71% from
+a conv-stored input, forward + backward 66% of the 3-GEMM bound (56%); 56x56 layer 86%
+(77%) and 88% (80%). Earlier the same day, with this box's GEMM twice as slow (memory-bound),
+the first version reached 69-73% / 82-87% on the 5x5/stride-2 forward (58% / 71%). Whole
+training steps: ResNet 8-10% faster, LeNet-5 and the seed CNN unchanged (small layers).
 
 Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1, kernels larger
-than 1x1 and C*kH*kW >= 64, when OpenBLAS's idle threads sleep soon
-(``npconv._blas_env.short_spin``: npconv imported before NumPy, or
+than 1x1, C*kH*kW >= 64 and patch matrices of 8 MB and more, when OpenBLAS's idle threads
+sleep soon (``npconv._blas_env.short_spin``: npconv imported before NumPy, or
 ``OPENBLAS_THREAD_TIMEOUT`` set); ``NPCONV_CHUNKED_CONV=0`` turns it off (the one-big-GEMM
 path then runs).
 """
