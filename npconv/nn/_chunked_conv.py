@@ -46,8 +46,6 @@ FORCE = None
 ENABLED = os.environ.get("NPCONV_CHUNKED_CONV", "1") != "0"
 _CHUNK_COLS = 1024          # columns a chunk aims at (measured best: 800-1,000)
 _CHUNK_BYTES = 4 << 20      # a chunk buffer at most this big (when K is large)
-
-
 _MIN_K = 64                 # patch-matrix rows (C*kH*kW) below which one GEMM is faster
 _MIN_BYTES = 8 << 20        # patch matrices smaller than this stay in cache anyway
 
@@ -90,7 +88,8 @@ class Plan:
         hgroups = _offset_groups(ksize[0], stride[0], dilation[0])
         wgroups = _offset_groups(ksize[1], stride[1], dilation[1])
         self.groups = [((a, b), gh, gw) for a, gh in hgroups.items() for b, gw in wgroups.items()]
-        self.axes = ((H, Ho, padding[0], stride[0], hgroups), (W, Wo, padding[1], stride[1], wgroups))
+        self.axes = ((H, Ho, padding[0], stride[0], hgroups),
+                     (W, Wo, padding[1], stride[1], wgroups))
         self.xshape, self.layout = x.shape, _im._ORDER_LAYOUT[order]
         # the columns: chunks of `per` units of the outermost column axis (output rows for
         # 'hwn', images for 'nhw'), each unit `inner` columns
@@ -99,7 +98,7 @@ class Plan:
         per = max(1, min(per, _CHUNK_BYTES // (x.dtype.itemsize * rows * self.inner)))
         self.per = min(per, self.outer)
         self.nchunks = -(-self.outer // self.per)
-        self.sources = _phases(x, _im._ORDER_LAYOUT[order], padding, stride,
+        self.sources = _phases(x, self.layout, padding, stride,
                                [ab for ab, _, _ in self.groups])
         self._windows = None
 
@@ -142,8 +141,9 @@ class Plan:
             B[:, i0::qi, j0::qj] = v[:, :, :, lo:hi]
 
     def run(self, chunk_fn):
-        """chunk_fn(buf, m0, m1) for every chunk, its buffer filled, on npconv's threads
-        (OpenBLAS on one thread meanwhile). Returns what the threads' last calls returned."""
+        """``acc = chunk_fn(buf, m0, m1, acc)`` for every chunk (patch-matrix columns
+        m0:m1, unfolded into ``buf``), in runs of consecutive chunks on npconv's threads with
+        OpenBLAS on one thread meanwhile. Returns each run's last ``acc``."""
         results = []
 
         def part(lo, hi):
