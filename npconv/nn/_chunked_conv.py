@@ -100,7 +100,7 @@ class Plan:
         self.nchunks = -(-self.outer // self.per)
         self.sources = _phases(x, self.layout, padding, stride,
                                [ab for ab, _, _ in self.groups])
-        self._windows = None
+        self.windows = self._windows()
 
     def buffer(self, units):
         """A chunk buffer (rows, units*inner), its row of ones (if any) set."""
@@ -110,25 +110,25 @@ class Plan:
             buf[self.K] = 1
         return buf
 
-    def windows(self):
+    def _windows(self):
         """Per phase group: (i0, qi, j0, qj, the 6-D view of all its patch rows), the view
-        (C, ni, nj, Ho, Wo, N) for 'hwn' or (C, ni, nj, N, Ho, Wo) for 'nhw' (made once:
-        ``as_strided`` costs microseconds, slicing it per chunk almost nothing)."""
-        if self._windows is None:
-            N, C, Ho, Wo = self.shape
-            self._windows = []
-            for ab, (i0, qi, ni, r0, ri), (j0, qj, nj, c0, cj) in self.groups:
-                P = self.sources[ab]
-                if self.hwn:        # P (C, H', W', N): [c, ., ., o, wo, n] at row o + r
-                    sC, sh, sw, sn = P.strides
-                    v = as_strided(P[:, r0:, c0:], (C, ni, nj, Ho, Wo, N),
-                                   (sC, ri * sh, cj * sw, sh, sw, sn))
-                else:               # P (C, N, H', W'): [c, ., ., n, ho, wo]
-                    sC, sn, sh, sw = P.strides
-                    v = as_strided(P[:, :, r0:, c0:], (C, ni, nj, N, Ho, Wo),
-                                   (sC, ri * sh, cj * sw, sn, sh, sw))
-                self._windows.append((i0, qi, j0, qj, v))
-        return self._windows
+        (C, ni, nj, Ho, Wo, N) for 'hwn' or (C, ni, nj, N, Ho, Wo) for 'nhw' (made once,
+        before any thread fills a chunk: ``as_strided`` costs microseconds, slicing it per
+        chunk almost nothing)."""
+        N, C, Ho, Wo = self.shape
+        windows = []
+        for ab, (i0, qi, ni, r0, ri), (j0, qj, nj, c0, cj) in self.groups:
+            P = self.sources[ab]
+            if self.hwn:        # P (C, H', W', N): [c, ., ., o, wo, n] at row o + r
+                sC, sh, sw, sn = P.strides
+                v = as_strided(P[:, r0:, c0:], (C, ni, nj, Ho, Wo, N),
+                               (sC, ri * sh, cj * sw, sh, sw, sn))
+            else:               # P (C, N, H', W'): [c, ., ., n, ho, wo]
+                sC, sn, sh, sw = P.strides
+                v = as_strided(P[:, :, r0:, c0:], (C, ni, nj, N, Ho, Wo),
+                               (sC, ri * sh, cj * sw, sn, sh, sw))
+            windows.append((i0, qi, j0, qj, v))
+        return windows
 
     def fill(self, buf, lo, hi):
         """buf[:K] = the patch-matrix columns of outer units lo:hi (output rows for 'hwn',
@@ -137,7 +137,7 @@ class Plan:
         kH, kW = self.ksize
         n = hi - lo
         B = buf[:self.K].reshape((C, kH, kW, n, Wo, N) if self.hwn else (C, kH, kW, n, Ho, Wo))
-        for i0, qi, j0, qj, v in self.windows():
+        for i0, qi, j0, qj, v in self.windows:
             B[:, i0::qi, j0::qj] = v[:, :, :, lo:hi]
 
     def run(self, chunk_fn):

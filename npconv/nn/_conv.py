@@ -159,7 +159,7 @@ class Conv2d(Function):
         # the chunked path keeps its plan (the unfolding's sources) instead of the patch
         # matrix, and x, so that an in-place change of x before backward is caught
         if plan is not None and not need_w:
-            plan.sources = plan._windows = None     # only the weight gradient unfolds x again
+            plan.sources = plan.windows = None      # only the weight gradient unfolds x again
         ctx.save_for_backward(plan if plan is not None else colm if need_w else None,
                               w if need_x else None,
                               x if need_w and plan is not None else None)

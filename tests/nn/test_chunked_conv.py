@@ -1,6 +1,7 @@
 """conv2d's chunked path (npconv/nn/_chunked_conv.py) and the OpenBLAS thread switch it uses
 (npconv/_blas_threads.py): same results as the one-GEMM path, the patch matrix not kept,
 OpenBLAS's thread count restored, and the cases that keep the one-GEMM path."""
+import sys
 import threading
 
 import numpy as np
@@ -245,3 +246,23 @@ def test_input_gradient_is_a_correlation_when_O_le_C(order, rng, threads, monkey
             _chunked_conv.FORCE = _conv.FORCE_ORDER = None
         assert bool(calls) == col2im_used
         calls.clear()
+
+
+def test_many_calls_on_two_threads_agree(rng, threads, monkeypatch):
+    """Every call makes a new plan that both threads read at once: none may see it half
+    built (a lazily built list once let a thread fill part of a chunk, leaving stale
+    numbers in its buffer, now and then)."""
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 1)
+    x = rng.standard_normal((2, 4, 9, 9))
+    w = rng.standard_normal((4, 4, 3, 3))
+    want = R.conv2d(x, w, None, 2, 1)
+    _chunked_conv.FORCE = True
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)         # switch threads as often as Python can
+    try:
+        for _ in range(300):
+            y = F.conv2d(nc.tensor(x), nc.tensor(w), None, stride=2, padding=1).data
+            np.testing.assert_allclose(y, want, rtol=1e-12, atol=1e-12)
+    finally:
+        sys.setswitchinterval(interval)
+        _chunked_conv.FORCE = None
