@@ -15,6 +15,9 @@ On NumPy (one group) the bias joins the GEMMs: col gets a last row of ones and W
 column b, so ``[W | b] @ [col; 1]`` is the forward with its bias and the last column of
 ``gY @ [col; 1].T`` is db. Y is handed on in the layout the GEMM wrote it in, (O, N, Ho, Wo)
 or (O, Ho, Wo, N), as an NCHW-shaped view (no transposing copy; the same for dx).
+Big layers on NumPy run the same products over the patch matrix in cache-sized chunks
+instead (``_chunked_conv``: the patch matrix is never whole, and with O <= C grad x is a
+correlation of the padded gY, without col2im).
 
 conv_transpose2d is the same three products with the roles of forward and grad-x swapped.
 """
@@ -169,7 +172,7 @@ class Conv2d(Function):
 
     @staticmethod
     def backward(ctx, gy):
-        colm, w, _ = ctx.saved_tensors
+        saved, w, _ = ctx.saved_tensors         # saved: the patch matrix, or the chunked plan
         xshape, ksize, stride, padding, dilation, G, pointwise, (Ho, Wo), order, fold = ctx.geom
         xp = get_array_module(gy)
         N, C = xshape[:2]
@@ -178,12 +181,12 @@ class Conv2d(Function):
         gYm = _matrix(xp, gy, order, "gY").reshape(G, O // G, M)
         need_x, need_w, need_b = ctx.needs_input_grad[:3]
         dx = dw = db = None
-        plan = colm if isinstance(colm, _chunked_conv.Plan) else None
+        plan = saved if isinstance(saved, _chunked_conv.Plan) else None
         if need_w:
             if plan is not None:
                 dwm = _chunked_conv.weight_grad(plan, gYm[0])[None]
             else:
-                dwm = _mm(xp, gYm, colm.transpose(0, 2, 1))     # (G, O/G, rows)
+                dwm = _mm(xp, gYm, saved.transpose(0, 2, 1))    # (G, O/G, rows)
             if fold:        # the last column is gY @ ones: the bias gradient
                 db = dwm[0, :, -1].copy() if need_b else None
                 dwm = dwm[..., :-1]
