@@ -46,6 +46,7 @@ FORCE = None
 ENABLED = os.environ.get("NPCONV_CHUNKED_CONV", "1") != "0"
 _CHUNK_COLS = 1024          # columns a chunk aims at (measured best: 800-1,000)
 _CHUNK_BYTES = 4 << 20      # a chunk buffer at most this big (when K is large)
+_RUNS = 8                   # runs of consecutive chunks handed to threads (balance)
 _MIN_K = 64                 # patch-matrix rows (C*kH*kW) below which one GEMM is faster
 _MIN_BYTES = 8 << 20        # patch matrices smaller than this stay in cache anyway
 
@@ -143,22 +144,28 @@ class Plan:
     def run(self, chunk_fn):
         """``acc = chunk_fn(buf, m0, m1, acc)`` for every chunk (patch-matrix columns
         m0:m1, unfolded into ``buf``), in runs of consecutive chunks on npconv's threads with
-        OpenBLAS on one thread meanwhile. Returns each run's last ``acc``."""
-        results = []
+        OpenBLAS on one thread meanwhile. Returns each run's last ``acc``, in chunk order.
+        The runs are fixed by the problem alone, not by how many threads take part, so
+        partial sums (the weight gradient's) add up alike on a busy machine and an idle one:
+        bit-identical results from call to call."""
+        nruns = min(self.nchunks, _RUNS)
+        bounds = [self.nchunks * r // nruns for r in range(nruns + 1)]
+        results = [None] * nruns
 
-        def part(lo, hi):
-            acc = None
+        def runs(lo, hi):
             bufs = {}       # one buffer per chunk length, fetched once: a thread reuses
-            for c in range(lo, hi):     # the same one, still in its cache
-                u0, u1 = c * self.per, min(self.outer, (c + 1) * self.per)
-                buf = bufs.get(u1 - u0)
-                if buf is None:
-                    buf = bufs[u1 - u0] = self.buffer(u1 - u0)
-                self.fill(buf, u0, u1)
-                acc = chunk_fn(buf, u0 * self.inner, u1 * self.inner, acc)
-            results.append(acc)
+            for r in range(lo, hi):     # the same one, still in its cache
+                acc = None
+                for c in range(bounds[r], bounds[r + 1]):
+                    u0, u1 = c * self.per, min(self.outer, (c + 1) * self.per)
+                    buf = bufs.get(u1 - u0)
+                    if buf is None:
+                        buf = bufs[u1 - u0] = self.buffer(u1 - u0)
+                    self.fill(buf, u0, u1)
+                    acc = chunk_fn(buf, u0 * self.inner, u1 * self.inner, acc)
+                results[r] = acc
         with _blas_threads.single_threaded():
-            _im._parallel(numpy, self.nchunks, self.rows * self.outer * self.inner, part)
+            _im._parallel(numpy, nruns, self.rows * self.outer * self.inner, runs)
         return results
 
 

@@ -266,3 +266,22 @@ def test_many_calls_on_two_threads_agree(rng, threads, monkeypatch):
     finally:
         sys.setswitchinterval(interval)
         _chunked_conv.FORCE = None
+
+
+def test_gradients_bit_identical_on_one_thread_or_two(rng, monkeypatch):
+    """The weight gradient adds per-run partial sums; the runs depend on the problem only,
+    so one thread (a busy machine) and two give the very same bits."""
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 1)
+    monkeypatch.setattr(I, "_PAR_MIN", 0)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 0)
+    x = rng.standard_normal((3, 8, 11, 10)).astype(np.float32)
+    w = rng.standard_normal((6, 8, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(6).astype(np.float32)
+    gy = rng.standard_normal((3, 6, 6, 5)).astype(np.float32)
+    got = []
+    for nthreads in (1, 2, 2, 1):
+        monkeypatch.setattr(I, "_NTHREADS", nthreads)
+        got.append(_run(x, w, b, gy, True, "hwn", stride=2, padding=1))
+    for other in got[1:]:
+        for a, e in zip(other, got[0]):
+            np.testing.assert_array_equal(a, e)
