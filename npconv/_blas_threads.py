@@ -12,9 +12,10 @@ queue on OpenBLAS's thread pool and its workers spin). NumPy has no per-call set
 The setting is process-wide (this OpenBLAS's ``openblas_set_num_threads_local`` measured
 process-wide too): a GEMM that another thread of the program runs meanwhile runs on one
 thread. Nested or concurrent users are counted, so the count is restored only when the
-last one leaves. The library is found among those already loaded (NumPy's own, whatever its
-symbol prefix); with another BLAS (MKL, Accelerate) ``available()`` is False and npconv
-keeps its one-big-GEMM path. This module must stay free of NumPy imports.
+last one leaves. The libraries are found among those already loaded, and every OpenBLAS
+there is switched (NumPy's own, whatever its symbol prefix, and any other copy, such as
+SciPy's); with another BLAS (MKL, Accelerate) ``available()`` is False and npconv keeps its
+one-big-GEMM path. This module must stay free of NumPy imports.
 """
 import ctypes
 import os
@@ -38,26 +39,29 @@ def _loaded_openblas():
 
 
 def _find():
-    """(set, get) ctypes functions of the loaded OpenBLAS, or () when there is none."""
+    """((set, get), ...): the thread-count functions of every loaded OpenBLAS (NumPy's, and
+    any other, e.g. SciPy's own copy: which one NumPy calls is not known here, so all are
+    set); () when there is none."""
     if not sys.platform.startswith("linux"):
         return ()
+    found = []
     for path in _loaded_openblas():
         try:
             lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
         except OSError:
             continue
         # OpenBLAS's own names, and those of the scipy-openblas builds NumPy's wheels ship
-        for prefix in ("", "scipy_"):
-            for suffix in ("", "64_"):
-                try:
-                    set_ = getattr(lib, prefix + "openblas_set_num_threads" + suffix)
-                    get = getattr(lib, prefix + "openblas_get_num_threads" + suffix)
-                except AttributeError:
-                    continue
-                set_.argtypes, set_.restype = [ctypes.c_int], None
-                get.argtypes, get.restype = [], ctypes.c_int
-                return set_, get
-    return ()
+        for name in ("openblas_%s_num_threads", "openblas_%s_num_threads64_",
+                     "scipy_openblas_%s_num_threads", "scipy_openblas_%s_num_threads64_"):
+            try:
+                set_, get = getattr(lib, name % "set"), getattr(lib, name % "get")
+            except AttributeError:
+                continue
+            set_.argtypes, set_.restype = [ctypes.c_int], None
+            get.argtypes, get.restype = [], ctypes.c_int
+            found.append((set_, get))
+            break
+    return tuple(found)
 
 
 def _fns():
@@ -72,23 +76,24 @@ def available():
 
 
 def num_threads():
-    """OpenBLAS's current thread count (None without OpenBLAS)."""
+    """The first loaded OpenBLAS's thread count (None without OpenBLAS)."""
     fns = _fns()
-    return fns[1]() if fns else None
+    return fns[0][1]() if fns else None
 
 
 class single_threaded:
-    """``with single_threaded(): ...`` runs the block with OpenBLAS on one thread (a no-op
-    without OpenBLAS)."""
+    """``with single_threaded(): ...`` runs the block with every loaded OpenBLAS on one
+    thread (a no-op without OpenBLAS)."""
 
     def __enter__(self):
         fns = _fns()
         if fns:
             with _lock:
                 if _state["users"] == 0:
-                    _state["saved"] = fns[1]()
-                    if _state["saved"] != 1:
-                        fns[0](1)
+                    _state["saved"] = [get() for _, get in fns]
+                    for (set_, _), n in zip(fns, _state["saved"]):
+                        if n != 1:
+                            set_(1)
                 _state["users"] += 1
         return self
 
@@ -97,6 +102,8 @@ class single_threaded:
         if fns:
             with _lock:
                 _state["users"] -= 1
-                if _state["users"] == 0 and _state["saved"] != 1:
-                    fns[0](_state["saved"])
+                if _state["users"] == 0:
+                    for (set_, _), n in zip(fns, _state["saved"]):
+                        if n != 1:
+                            set_(n)
         return False

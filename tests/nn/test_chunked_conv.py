@@ -166,7 +166,7 @@ class _FakeBlas:
 
 def test_single_threaded_restores_the_count_even_on_error(monkeypatch):
     fake = _FakeBlas(4)
-    monkeypatch.setitem(_blas_threads._state, "fns", (fake.set, fake.get))
+    monkeypatch.setitem(_blas_threads._state, "fns", ((fake.set, fake.get),))
     with _blas_threads.single_threaded():
         assert fake.n == 1
         with _blas_threads.single_threaded():       # nested: no change, no early restore
@@ -183,7 +183,7 @@ def test_single_threaded_with_concurrent_users(monkeypatch):
     """Two threads inside at once: the count is restored only when the last one leaves
     (the second must not 'restore' the first one's 1)."""
     fake = _FakeBlas(2)
-    monkeypatch.setitem(_blas_threads._state, "fns", (fake.set, fake.get))
+    monkeypatch.setitem(_blas_threads._state, "fns", ((fake.set, fake.get),))
     inside, leave = threading.Event(), threading.Event()
 
     def other():
@@ -199,6 +199,16 @@ def test_single_threaded_with_concurrent_users(monkeypatch):
     leave.set()
     t.join()
     assert fake.n == 2
+
+
+def test_every_loaded_openblas_is_switched(monkeypatch):
+    """Two OpenBLAS copies loaded (NumPy's and, say, SciPy's): both go to one thread and
+    both get their own count back."""
+    a, b = _FakeBlas(2), _FakeBlas(4)
+    monkeypatch.setitem(_blas_threads._state, "fns", ((a.set, a.get), (b.set, b.get)))
+    with _blas_threads.single_threaded():
+        assert a.n == b.n == 1
+    assert (a.n, b.n) == (2, 4)
 
 
 def test_no_openblas_loaded_means_not_available(monkeypatch):
