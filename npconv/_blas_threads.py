@@ -23,7 +23,7 @@ import sys
 import threading
 
 _lock = threading.Lock()
-_state = {"fns": None, "users": 0, "saved": None}
+_state = {"fns": None, "users": 0, "saved": None, "numpy_blas": None}
 
 
 def _loaded_openblas():
@@ -70,9 +70,22 @@ def _fns():
     return _state["fns"]
 
 
+def _numpy_blas():
+    """The name of the BLAS NumPy was built against ('' when NumPy does not say)."""
+    try:
+        import numpy
+        return str(numpy.__config__.CONFIG["Build Dependencies"]["blas"]["name"]).lower()
+    except Exception:           # older NumPy: no CONFIG dict
+        return ""
+
+
 def available():
-    """Whether OpenBLAS is loaded and its thread count can be set (NumPy must be imported)."""
-    return bool(_fns())
+    """Whether NumPy's BLAS is OpenBLAS and its thread count can be set (NumPy must be
+    imported; another OpenBLAS loaded beside an MKL-built NumPy does not count)."""
+    if _state.get("numpy_blas") is None:
+        _state["numpy_blas"] = _numpy_blas()
+    name = _state["numpy_blas"]
+    return bool(_fns()) and (name == "" or "openblas" in name)
 
 
 def num_threads():

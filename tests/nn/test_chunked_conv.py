@@ -211,6 +211,15 @@ def test_every_loaded_openblas_is_switched(monkeypatch):
     assert (a.n, b.n) == (2, 4)
 
 
+def test_a_numpy_built_on_another_blas_keeps_the_one_gemm_path(monkeypatch):
+    fake = _FakeBlas(2)
+    monkeypatch.setitem(_blas_threads._state, "fns", ((fake.set, fake.get),))
+    monkeypatch.setitem(_blas_threads._state, "numpy_blas", "mkl-sdl")
+    assert not _blas_threads.available()
+    monkeypatch.setitem(_blas_threads._state, "numpy_blas", "scipy-openblas")
+    assert _blas_threads.available()
+
+
 def test_no_openblas_loaded_means_not_available(monkeypatch):
     monkeypatch.setattr(_blas_threads, "_loaded_openblas", lambda: [])
     assert _blas_threads._find() == ()
