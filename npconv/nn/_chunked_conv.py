@@ -81,7 +81,7 @@ class Plan:
         N, C, H, W = x.shape
         Ho, Wo = out_hw
         self.shape = (N, C, Ho, Wo)
-        self.ksize, self.order = ksize, order
+        self.ksize = ksize
         self.K, self.rows, self.dtype = C * ksize[0] * ksize[1], rows, x.dtype
         self.hwn = order == "hwn"
         # per phase (a, b): (the kernel offsets i0::qi, j0::qj reading it, their count,
@@ -179,19 +179,15 @@ def forward(plan, wm, Y):
 
 def weight_grad(plan, gYm):
     """gYm (O, M) @ the patch matrix.T -> (O, rows), chunk by chunk (one partial sum per
-    thread, added at the end)."""
-    O = gYm.shape[0]
-
+    run of chunks, added in order at the end)."""
     def chunk(buf, m0, m1, acc):
+        prod = numpy.matmul(gYm[:, m0:m1], buf.T)
         if acc is None:
-            return numpy.matmul(gYm[:, m0:m1], buf.T)
-        acc += numpy.matmul(gYm[:, m0:m1], buf.T)
+            return prod
+        acc += prod
         return acc
-    parts = [p for p in plan.run(chunk) if p is not None]
-    if not parts:
-        return numpy.zeros((O, plan.rows), plan.dtype)
-    total = parts[0]
-    for p in parts[1:]:
+    total, *rest = plan.run(chunk)          # every run has at least one chunk
+    for p in rest:
         total += p
     return total
 
@@ -243,11 +239,14 @@ def input_grad(plan, w, gy):
     N, C, H, W = plan.xshape
     O = w.shape[0]
     (_, Ho, _, _, _), (_, Wo, _, _, _) = plan.axes
+    (pH, sH), (pW, sW) = plan.axes[0][2:4], plan.axes[1][2:4]
     hph, hb, ha = _input_phases(*plan.axes[0])
     wph, wb, wa = _input_phases(*plan.axes[1])
-    # the output gradient zero-padded by (hb, ha) rows and (wb, wa) columns, in the layout
-    g = _padded(gy, plan.layout, (hb, ha), (wb, wa))
     perm = _im._LAYOUTS[plan.layout]
+    # the output gradient zero-padded by (hb, ha) rows and (wb, wa) columns, stored in the
+    # layout (the physical array)
+    g = _im.pad_into(numpy, gy, (hb, wb), tag="gpad", extra=(ha - hb, wa - wb),
+                     layout=plan.layout).transpose(perm)
     dx = _im._empty_stored(numpy, "dxChunked", (N, C, H, W), plan.dtype, perm)
     dxs = dx.transpose(perm)              # (C, H, W, N) or (C, N, H, W)
     tasks = []
@@ -257,7 +256,6 @@ def input_grad(plan, w, gy):
             if gh is None or gw is None:
                 zero = True                 # no offset reads these pixels: gradient 0
                 continue
-            (pH, sH), (pW, sW) = plan.axes[0][2:4], plan.axes[1][2:4]
             h0, w0 = qa * sH + a - pH, qb * sW + b - pW      # first input row / column
             dst = (dxs[:, h0::sH, w0::sW][:, :na, :nb] if plan.hwn else
                    dxs[:, :, h0::sH, w0::sW][:, :, :na, :nb])
@@ -306,23 +304,6 @@ def input_grad(plan, w, gy):
     return dx
 
 
-def _padded(g, layout, hpad, wpad):
-    """g (N, O, Ho, Wo) zero-padded by hpad = (before, after) rows and wpad columns, stored
-    in ``layout`` (physical array), in a buffer kept per geometry whose border stays 0."""
-    N, O, Ho, Wo = g.shape
-    perm = _im._LAYOUTS[layout]
-    full = (N, O, Ho + hpad[0] + hpad[1], Wo + wpad[0] + wpad[1])
-    buf = _im._workspace.empty(numpy, ("gpad", layout, g.shape, hpad, wpad),
-                               tuple(full[t] for t in perm), g.dtype, init=0)
-    view = buf.transpose(_im._inverse(perm))[:, :, hpad[0]:hpad[0] + Ho, wpad[0]:wpad[0] + Wo]
-    g = _im._unalias(numpy, g, layout)
-
-    def part(lo, hi):
-        view[:, lo:hi] = g[:, lo:hi]
-    _im._parallel(numpy, O, g.size, part)
-    return buf
-
-
 def _offset_groups(k, s, d):
     """Kernel offsets along one axis grouped by the stride phase they read: {phase a:
     (first offset i0, offset step q, count, phase index of output 0's tap, its step)}.
@@ -344,10 +325,13 @@ def _phases(x, layout, padding, stride, needed):
     layout, without padding or stride). The buffers are kept per geometry and only their
     interior is written, so their padding stays zero."""
     (pH, pW), (sH, sW) = padding, stride
-    if (pH, pW, sH, sW) == (0, 0, 1, 1):
-        return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}
-    N, C, H, W = x.shape
     perm = _im._LAYOUTS[layout]
+    if (sH, sW) == (1, 1):              # one phase: x itself, or x padded
+        if (pH, pW) == (0, 0):
+            return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}
+        return {(0, 0): _im.pad_into(numpy, x, padding, tag="phase",
+                                     layout=layout).transpose(perm)}
+    N, C, H, W = x.shape
     src = _im._unalias(numpy, x, layout)
     Hp, Wp = H + 2 * pH, W + 2 * pW
     phases, copies = {}, []

@@ -358,7 +358,7 @@ def _along(axis, lo, hi):
 
 def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), layout="cnhw"):
     """x (N, C, H, W) padded by ``padding=(pH, pW)`` (plus ``extra`` rows/columns at the
-    bottom/right) with ``fill``. Returns a view with the logical shape
+    bottom/right; negative, down to -pH / -pW, pads less there) with ``fill``. Returns a view with the logical shape
     (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored in ``layout`` (the order im2col
     reads it in). The border of a reused buffer is never written, so it keeps its fill; only
     the interior is copied each call."""
