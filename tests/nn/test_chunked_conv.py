@@ -304,3 +304,33 @@ def test_gradients_bit_identical_on_one_thread_or_two(rng, monkeypatch):
     for other in got[1:]:
         for a, e in zip(other, got[0]):
             np.testing.assert_array_equal(a, e)
+
+
+def test_each_run_of_chunks_is_a_part_of_its_own(rng, threads, monkeypatch):
+    """The threads take the runs one at a time (``parts`` = runs): handed to ``_parallel``
+    in its default ~8 parts, the 5x5/stride-2 layer's 14 chunks went 8 to one thread and 6
+    to the other. Up to ``_RUNS`` runs; more chunks than that make longer runs."""
+    seen = []
+    parallel = I._parallel
+
+    def spy(xp, n, size, fn, parts=None):
+        seen.append((n, parts))
+        return parallel(xp, n, size, fn, parts=parts)
+    monkeypatch.setattr(I, "_parallel", spy)
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 56)      # one output row a chunk
+    x = rng.standard_normal((4, 8, 28, 28)).astype(np.float32)
+    plan = _chunked_conv.Plan(x, (5, 5), (2, 2), (2, 2), (1, 1), "hwn", (14, 14), 200)
+    want = np.arange(plan.nchunks)
+    assert plan.nchunks == 14
+
+    def chunk(buf, m0, m1, acc):
+        return (acc or []) + [m0 // (plan.per * plan.inner)]
+    seen.clear()
+    got = plan.run(chunk)
+    assert seen == [(min(plan.nchunks, _chunked_conv._RUNS),) * 2]
+    np.testing.assert_array_equal(np.concatenate(got), want)
+    monkeypatch.setattr(_chunked_conv, "_RUNS", 4)
+    seen.clear()
+    got = plan.run(chunk)
+    assert seen == [(4, 4)] and len(got) == 4
+    np.testing.assert_array_equal(np.concatenate(got), want)

@@ -96,6 +96,47 @@ def test_parallel_covers_every_row_once_and_falls_back_when_busy(monkeypatch):
         assert calls == [(0, 8, threading.get_ident())]
 
 
+def test_parallel_takes_the_parts_it_is_given(monkeypatch):
+    """``parts``: exactly that many chunks (at most n), each of consecutive rows, whatever
+    ``size`` says; without it, as many as the size pays for."""
+    import threading
+    monkeypatch.setattr(I, "_PAR_MIN", 1)
+    monkeypatch.setattr(I, "_NTHREADS", 2)
+    monkeypatch.setattr(I, "_BUSY_LOAD", 0.0)
+    for n, parts, expect in ((14, 14, 14), (14, 5, 5), (3, 8, 3), (14, None, 2)):
+        calls, lock = [], threading.Lock()
+
+        def part(lo, hi):
+            with lock:
+                calls.append((lo, hi))
+        I._parallel(np, n, 10 ** 6, part, parts=parts)   # 10**6 elements: 1 chunk a thread
+        assert len(calls) == expect
+        assert sorted(calls)[0][0] == 0 and sorted(calls)[-1][1] == n
+        assert all(a[1] == b[0] for a, b in zip(sorted(calls), sorted(calls)[1:]))
+
+
+@pytest.mark.parametrize("band_bytes", [1, 3 * 16 * 5 * 6 * 4, 1 << 20])
+def test_channel_bands_stage_an_aliasing_input(monkeypatch, band_bytes, rng):
+    """A batch stride that is a multiple of 2 KiB (images 512 floats apart) goes through the
+    staged channel bands when moved innermost; bands of 1, 3 and all channels give x's own
+    values, in as_layout, pad_into and the chunked conv's stride phases alike."""
+    from npconv.nn import _chunked_conv as CC
+    monkeypatch.setattr(I, "_BAND_BYTES", band_bytes)
+    x = rng.standard_normal((16, 512)).astype(np.float32)[:, :150].reshape(16, 5, 5, 6)
+    assert I._staged(np, x, "chwn") and not I._staged(np, x, "cnhw")
+    bands = list(I._channel_bands(x, 1, 5))
+    assert bands[0][0] == 1 and bands[-1][1] == 5
+    for c0, c1, xb in bands:
+        np.testing.assert_array_equal(xb, x[:, c0:c1])
+    np.testing.assert_array_equal(I.as_layout(np, x, "chwn", "t"), x.transpose(1, 2, 3, 0))
+    padded = I.pad_into(np, x, (2, 1), tag="tpad", layout="chwn")
+    np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1))))
+    phases = CC._phases(x, "chwn", (2, 1), (2, 3), [(0, 0), (1, 2)])
+    xpad = np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1)))
+    for (a, b), P in phases.items():
+        np.testing.assert_array_equal(P.transpose(3, 0, 1, 2), xpad[:, :, a::2, b::3])
+
+
 def test_workspace_reuses_only_free_arrays():
     ws = I._Workspace()
     a = ws.empty(np, "t", (512, 512), np.float32)
