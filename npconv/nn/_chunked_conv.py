@@ -33,6 +33,7 @@ sleep soon (``npconv._blas_env.short_spin``: npconv imported before NumPy, or
 path then runs).
 """
 import os
+import threading
 from math import gcd
 
 import numpy
@@ -151,16 +152,19 @@ class Plan:
         nruns = min(self.nchunks, _RUNS)
         bounds = [self.nchunks * r // nruns for r in range(nruns + 1)]
         results = [None] * nruns
+        # one buffer per thread and chunk length, fetched once: a thread reuses the same
+        # one, still in its cache, from run to run
+        bufs = {}
 
         def runs(lo, hi):
-            bufs = {}       # one buffer per chunk length, fetched once: a thread reuses
-            for r in range(lo, hi):     # the same one, still in its cache
+            me = threading.get_ident()
+            for r in range(lo, hi):
                 acc = None
                 for c in range(bounds[r], bounds[r + 1]):
                     u0, u1 = c * self.per, min(self.outer, (c + 1) * self.per)
-                    buf = bufs.get(u1 - u0)
+                    buf = bufs.get((me, u1 - u0))
                     if buf is None:
-                        buf = bufs[u1 - u0] = self.buffer(u1 - u0)
+                        buf = bufs[me, u1 - u0] = self.buffer(u1 - u0)
                     self.fill(buf, u0, u1)
                     acc = chunk_fn(buf, u0 * self.inner, u1 * self.inner, acc)
                 results[r] = acc
@@ -287,14 +291,16 @@ def input_grad(plan, w, gy):
                 tasks.append((dst, wab, v, u0, min(outer, u0 + per), inner))
     if zero:
         dx[...] = 0
+    bufs = {}               # per thread and shape, kept from task to task (see Plan.run)
 
     def part(lo, hi):
-        bufs = {}
+        me = threading.get_ident()
         for dst, wab, vall, u0, u1, inner in tasks[lo:hi]:
             shape = (wab.shape[1], (u1 - u0) * inner)
-            buf = bufs.get(shape)
+            buf = bufs.get((me, shape))
             if buf is None:
-                buf = bufs[shape] = _im._workspace.empty(numpy, "gchunk", shape, plan.dtype)
+                buf = bufs[me, shape] = _im._workspace.empty(numpy, "gchunk", shape,
+                                                             plan.dtype)
             v = vall[:, :, :, u0:u1]
             out = dst[:, u0:u1]
             buf.reshape(v.shape)[...] = v
