@@ -48,7 +48,6 @@ ENABLED = os.environ.get("NPCONV_CHUNKED_CONV", "1") != "0"
 _CHUNK_COLS = 1024          # columns a chunk aims at (measured best: 800-1,000)
 _CHUNK_BYTES = 4 << 20      # a chunk buffer at most this big (when K is large)
 _RUNS = 16                  # runs of consecutive chunks handed to threads (balance)
-_BANDS = 8                  # bands of rows x is copied into a plan's sources in
 _MIN_K = 64                 # patch-matrix rows (C*kH*kW) below which one GEMM is faster
 _MIN_BYTES = 8 << 20        # patch matrices smaller than this stay in cache anyway
 
@@ -101,22 +100,9 @@ class Plan:
         per = max(1, min(per, _CHUNK_BYTES // (x.dtype.itemsize * rows * self.inner)))
         self.per = min(per, self.outer)
         self.nchunks = -(-self.outer // self.per)
-        # x's rows that some window reads: 0 .. rows_read - 1
-        self._last_row = lambda ho: min(H - 1, ho * stride[0] + (ksize[0] - 1) * dilation[0]
-                                        - padding[0])
-        rows_read = max(0, self._last_row(Ho - 1) + 1)
-        self.sources, copy, nbands, self._band = _phases(
-            x, self.layout, padding, stride, [ab for ab, _, _ in self.groups], rows_read)
+        self.sources = _phases(x, self.layout, padding, stride,
+                               [ab for ab, _, _ in self.groups])
         self.windows = self._windows()
-        # x is copied into the sources in bands of rows. With the batch innermost a chunk
-        # is a few output rows, which need only the bands up to their last row: those bands
-        # are copied during the forward's run, the first chunks computed while the rest of
-        # x is still being copied (``_Bands``). Otherwise (chunks of whole images) all now.
-        self._bands = None
-        if copy is not None and self.hwn and nbands > 1 and self.nchunks > 1:
-            self._bands = _Bands(copy, nbands)
-        elif copy is not None:
-            _im._parallel(numpy, nbands, x.size, copy)
 
     def buffer(self, units):
         """A chunk buffer (rows, units*inner), its row of ones (if any) set."""
@@ -169,26 +155,13 @@ class Plan:
         # one buffer per thread and chunk length, fetched once: a thread reuses the same
         # one, still in its cache, from run to run
         bufs = {}
-        bands = self._bands         # x's bands still to copy (the forward's run), or None
-        lock = threading.Lock()
-        nxt = [0]
 
-        def work(helper):
-            if helper and bands is not None:
-                while bands.step():     # a helper copies x's bands first; the calling
-                    pass                # thread starts on the chunks at once
+        def runs(lo, hi):
             me = threading.get_ident()
-            while True:
-                with lock:              # each run a task of its own: with runs handed out
-                    r = nxt[0]          # in ~8 equal parts, 14 chunks went 8 to one thread
-                    if r >= nruns:      # and 6 to the other (5x5/s2 forward 0.5 ms slower)
-                        return
-                    nxt[0] = r + 1
+            for r in range(lo, hi):
                 acc = None
                 for c in range(bounds[r], bounds[r + 1]):
                     u0, u1 = c * self.per, min(self.outer, (c + 1) * self.per)
-                    if bands is not None:
-                        bands.wait(self._last_row(u1 - 1) // self._band + 1)
                     buf = bufs.get((me, u1 - u0))
                     if buf is None:
                         buf = bufs[me, u1 - u0] = self.buffer(u1 - u0)
@@ -196,64 +169,12 @@ class Plan:
                     acc = chunk_fn(buf, u0 * self.inner, u1 * self.inner, acc)
                 results[r] = acc
         with _blas_threads.single_threaded():
-            if _im._threaded(numpy, nruns, self.rows * self.outer * self.inner):
-                _im._team(work, nruns)
-            else:
-                work(False)
-        if bands is not None:
-            while bands.step():         # bands no chunk waited for (none, as the rows are
-                pass                    # cut to those read; kept for safety)
-            self._bands = None
+            # each run its own part, taken in turn by whichever thread is free: with the
+            # default split of ~8 parts, 14 chunks went 8 to one thread and 6 to the other
+            # (the 5x5/stride-2 layer's forward 0.5 ms slower)
+            _im._parallel(numpy, nruns, self.rows * self.outer * self.inner, runs,
+                          parts=nruns)
         return results
-
-
-class _Bands:
-    """x's copy into a plan's sources, in bands of rows taken in order by whichever thread
-    gets there first: ``step()`` copies the next band no one has taken, ``wait(n)`` returns
-    once bands 0..n-1 are copied, copying those still untaken itself (so one thread alone,
-    helpers never started, still gets through) and sleeping while another thread finishes
-    one. Measured on the 5x5/stride-2 layer (2 threads, caches cold as after a big GEMM):
-    forward 0.2 ms faster than copying all of x before the first chunk (7.0 vs 7.2 ms)."""
-
-    def __init__(self, copy, n):
-        self.copy, self.n = copy, n
-        self.taken = 0
-        self.done = [False] * n
-        self.failed = False
-        self.cond = threading.Condition()
-
-    def step(self):
-        """Copy the next band no one has taken. False when none is left."""
-        with self.cond:
-            i = self.taken
-            if i >= self.n:
-                return False
-            self.taken = i + 1
-        try:
-            self.copy(i, i + 1)
-        except BaseException:
-            with self.cond:
-                self.failed = True
-                self.cond.notify_all()
-            raise
-        with self.cond:
-            self.done[i] = True
-            self.cond.notify_all()
-        return True
-
-    def wait(self, n):
-        """Return once bands 0..n-1 are copied."""
-        while True:
-            with self.cond:
-                if self.failed:
-                    raise RuntimeError("conv2d: another thread failed copying the input")
-                if all(self.done[:n]):
-                    return
-                mine = self.taken < n
-                if not mine:
-                    self.cond.wait()
-            if mine:
-                self.step()
 
 
 def forward(plan, wm, Y):
@@ -408,47 +329,39 @@ def _offset_groups(k, s, d):
     return groups
 
 
-def _phases(x, layout, padding, stride, needed, rows_read):
+def _phases(x, layout, padding, stride, needed):
     """x (N, C, H, W) zero-padded and split into the stride phases in ``needed``: {(a, b):
-    xpad[:, :, a::sH, b::sW] stored in ``layout``}, in buffers kept per geometry whose
-    padding stays zero (only the interior is ever written). Returns (phases, copy, nbands,
-    band): ``copy(lo, hi)`` copies x's rows band*lo : band*hi (bands lo:hi, of ``band``
-    rows, a multiple of sH) into the phases, ``nbands`` of them cover the first
-    ``rows_read`` rows, the only ones a window reads. At stride 1 without padding the one
-    phase is x itself, or its copy into the layout, made here (copy None)."""
+    xpad[:, :, a::sH, b::sW] stored in ``layout``} (x itself, or its copy into the
+    layout, without padding or stride). The buffers are kept per geometry and only their
+    interior is written, so their padding stays zero."""
     (pH, pW), (sH, sW) = padding, stride
     perm = _im._LAYOUTS[layout]
-    if (sH, sW) == (1, 1) and (pH, pW) == (0, 0):
-        return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}, None, 0, 0
+    if (sH, sW) == (1, 1):              # one phase: x itself, or x padded
+        if (pH, pW) == (0, 0):
+            return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}
+        return {(0, 0): _im.pad_into(numpy, x, padding, tag="phase",
+                                     layout=layout).transpose(perm)}
     N, C, H, W = x.shape
     Hp, Wp = H + 2 * pH, W + 2 * pW
-    phases, targets = {}, []
+    phases, copies = {}, []
     for a, b in needed:
         full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
         P = _im._workspace.empty(numpy, ("phase", layout, x.shape, padding, stride, a, b),
                                  tuple(full[t] for t in perm), x.dtype, init=0)
         phases[a, b] = P
-        # padded columns c = b, b + sW, ... that hold x: pW <= c < pW + W
+        # padded rows r = a, a + sH, ... that hold x: pH <= r < pH + H
+        ra = pH + (a - pH) % sH
         cb = pW + (b - pW) % sW
-        nc = len(range(cb, pW + W, sW))
-        if nc:
-            targets.append((a, P.transpose(_im._inverse(perm)), cb, nc))
-    # about 8 bands: few NumPy calls each, yet the first ones ready early (Plan.run)
-    band = -(-max(1, -(-rows_read // _BANDS)) // sH) * sH
-    nbands = -(-rows_read // band)
+        nr, nc = len(range(ra, pH + H, sH)), len(range(cb, pW + W, sW))
+        if nr and nc:
+            dst = P.transpose(_im._inverse(perm))[:, :, ra // sH:ra // sH + nr,
+                                                  cb // sW:cb // sW + nc]
+            copies.append((dst, (slice(ra - pH, None, sH), slice(cb - pW, None, sW)), nr, nc))
     staged = _im._staged(numpy, x, layout)
 
-    def copy(lo, hi):
-        r0, r1 = lo * band, min(rows_read, hi * band)
-        rows = slice(r0, r1)
-        for c0, c1, xb in (_im._channel_bands(x, 0, C, rows) if staged
-                           else [(0, C, x[:, :, rows])]):
-            for a, dst, cb, nc in targets:
-                # padded rows r + pH = a, a + sH, ... with r0 <= r < r1
-                ra = r0 + (a - pH - r0) % sH
-                nr = len(range(ra, r1, sH))
-                if nr:
-                    q = (ra + pH) // sH
-                    dst[:, c0:c1, q:q + nr, cb // sW:cb // sW + nc] = \
-                        xb[:, :, ra - r0::sH, cb - pW::sW][:, :, :nr, :nc]
-    return phases, copy, nbands, band
+    def part(lo, hi):
+        for c0, c1, xb in (_im._channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]):
+            for dst, rc, nr, nc in copies:
+                dst[:, c0:c1] = xb[(slice(None), slice(None)) + rc][:, :, :nr, :nc]
+    _im._parallel(numpy, C, x.size, part)
+    return phases

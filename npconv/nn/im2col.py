@@ -223,7 +223,7 @@ def _parallel(xp, n, size, fn, parts=None):
     one thread doing all the work costs, instead of a scheduler delay per call: measured on a
     2-core box running two other jobs, a LeNet training step took 1,540 ms with a plain
     split-and-wait, 35 ms with one thread."""
-    if not _threaded(xp, n, size):
+    if xp is not numpy or _NTHREADS < 2 or n < 2 or size < _PAR_MIN or _busy():
         fn(0, n)
         return
     # up to 4 chunks a thread (balance on a noisy machine), but none under ~1M elements: a
@@ -237,7 +237,7 @@ def _parallel(xp, n, size, fn, parts=None):
     lock = threading.Lock()
     nxt = [0]
 
-    def work(helper):
+    def work():
         while True:
             with lock:
                 k = nxt[0]
@@ -245,27 +245,15 @@ def _parallel(xp, n, size, fn, parts=None):
                     return
                 nxt[0] = k + 1
             fn(bounds[k], bounds[k + 1])
-    _team(work, parts)
 
-
-def _team(work, parts):
-    """``work(helper)`` on the calling thread (``helper=False``) and at once on up to
-    min(parts, threads) - 1 pool threads (``helper=True``); each call takes tasks from a
-    common pool until none is left. A helper that has not started by the time the caller's
-    call returns is cancelled, not waited for (see ``_parallel``)."""
     pool = _pool()
-    futs = [pool.submit(work, True) for _ in range(min(_NTHREADS, parts) - 1)]
+    futs = [pool.submit(work) for _ in range(min(_NTHREADS, parts) - 1)]
     try:
-        work(False)
+        work()
     finally:
         for f in futs:
             if not f.cancel():     # started: it holds a chunk (or is about to find none)
                 f.result()
-
-
-def _threaded(xp, n, size):
-    """Whether work of n parts moving ``size`` elements should be split between threads."""
-    return xp is numpy and _NTHREADS >= 2 and n >= 2 and size >= _PAR_MIN and not _busy()
 
 
 def copy_into(dst, src, part=None):
@@ -322,17 +310,14 @@ def _staged(xp, x, layout):
 _BAND_BYTES = 512 << 10     # a staged band of channels: well inside a 1 MiB L2
 
 
-def _channel_bands(x, lo, hi, rows=None):
-    """Channels lo:hi of x (N, C, H, W) (and only ``rows``, a slice, if given) in bands:
-    yields (c0, c1, the (N, c1 - c0, H', W) view of a (c1 - c0, N, H', W) copy of
-    x[:, c0:c1, rows]). The copy moves runs of whole rows (cheap); the batch stride of
-    what it hands on is H'*W, which does not alias (``_staged``), and the band is still in
-    L2 when the transposing copy reads it. One band after the other, in scratch buffers of
-    ~0.5 MB: staging the whole input first (a full (C, N, H, W) copy) took 1.6 ms where
-    bands take 1.2 ms (2 threads, caches cold, the (64, 32, 28, 28) input split into
-    stride-2 phases)."""
-    if rows is not None:
-        x = x[:, :, rows]
+def _channel_bands(x, lo, hi):
+    """Channels lo:hi of x (N, C, H, W) in bands: yields (c0, c1, the (N, c1 - c0, H, W)
+    view of a (c1 - c0, N, H, W) copy of x[:, c0:c1]). The copy is contiguous per image
+    and channel (long runs, cheap); the batch stride of what it hands on is H*W, which
+    does not alias (``_staged``), and the band is still in L2 when the transposing copy
+    reads it. One band after the other, in scratch buffers of ~0.5 MB: staging the whole
+    input first (a full (C, N, H, W) copy) took 1.6 ms where bands take 1.2 ms (2 threads,
+    caches cold, the (64, 32, 28, 28) input split into stride-2 phases)."""
     N, _, H, W = x.shape
     band = max(1, _BAND_BYTES // max(1, N * H * W * x.itemsize))
     for c0 in range(lo, hi, band):

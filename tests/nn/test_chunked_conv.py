@@ -306,105 +306,31 @@ def test_gradients_bit_identical_on_one_thread_or_two(rng, monkeypatch):
             np.testing.assert_array_equal(a, e)
 
 
-def test_each_run_of_chunks_is_a_task_of_its_own(rng, threads, monkeypatch):
-    """The threads take the runs one at a time: handed out in ~8 equal parts, the
-    5x5/stride-2 layer's 14 chunks went 8 to one thread and 6 to the other. Up to
-    ``_RUNS`` runs; more chunks than that make longer runs, each chunk once, in order."""
+def test_each_run_of_chunks_is_a_part_of_its_own(rng, threads, monkeypatch):
+    """The threads take the runs one at a time (``parts`` = runs): handed to ``_parallel``
+    in its default ~8 parts, the 5x5/stride-2 layer's 14 chunks went 8 to one thread and 6
+    to the other. Up to ``_RUNS`` runs; more chunks than that make longer runs."""
     seen = []
-    team = I._team
+    parallel = I._parallel
 
-    def spy(work, parts):
-        seen.append(parts)
-        return team(work, parts)
-    monkeypatch.setattr(I, "_team", spy)
+    def spy(xp, n, size, fn, parts=None):
+        seen.append((n, parts))
+        return parallel(xp, n, size, fn, parts=parts)
+    monkeypatch.setattr(I, "_parallel", spy)
     monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 56)      # one output row a chunk
     x = rng.standard_normal((4, 8, 28, 28)).astype(np.float32)
     plan = _chunked_conv.Plan(x, (5, 5), (2, 2), (2, 2), (1, 1), "hwn", (14, 14), 200)
-    assert plan.nchunks == 14
     want = np.arange(plan.nchunks)
+    assert plan.nchunks == 14
 
     def chunk(buf, m0, m1, acc):
         return (acc or []) + [m0 // (plan.per * plan.inner)]
     seen.clear()
     got = plan.run(chunk)
-    assert seen == [min(plan.nchunks, _chunked_conv._RUNS)]
+    assert seen == [(min(plan.nchunks, _chunked_conv._RUNS),) * 2]
     np.testing.assert_array_equal(np.concatenate(got), want)
     monkeypatch.setattr(_chunked_conv, "_RUNS", 4)
     seen.clear()
     got = plan.run(chunk)
-    assert seen == [4] and len(got) == 4
+    assert seen == [(4, 4)] and len(got) == 4
     np.testing.assert_array_equal(np.concatenate(got), want)
-
-
-@pytest.mark.parametrize("shape,k,kw", [
-    ((64, 4, 28, 28), (5, 5), dict(stride=2, padding=2)),   # batch stride 12 KiB: staged
-    ((3, 5, 10, 9), (3, 3), dict(stride=2)),                # x's last row read by none
-    ((2, 3, 11, 8), (3, 2), dict(stride=(3, 1), padding=(4, 1), dilation=(2, 1))),
-    ((2, 3, 9, 8), (3, 3), dict(padding=1)),                # stride 1: one phase
-])
-@pytest.mark.parametrize("slow", ["first", "last", "all"])
-def test_chunks_wait_for_the_bands_of_x_they_read(shape, k, kw, slow, rng, threads,
-                                                   monkeypatch):
-    """In the forward the chunks start while x is still being copied into the sources,
-    band by band: a chunk must wait for every band holding a row it reads. Copies made
-    slow (the first band, the last, every one) may not change a single output."""
-    import time
-    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 1)
-    made = []
-    bands = _chunked_conv._Bands
-
-    class Slow(bands):
-        def __init__(self, copy, n):
-            def slow_copy(lo, hi):
-                if slow == "all" or (lo == 0) == (slow == "first"):
-                    time.sleep(0.01)
-                copy(lo, hi)
-            super().__init__(slow_copy, n)
-            made.append(n)
-    monkeypatch.setattr(_chunked_conv, "_Bands", Slow)
-    x = rng.standard_normal(shape).astype(np.float32)
-    w = rng.standard_normal((4, shape[1]) + k).astype(np.float32)
-    want = F.conv2d(nc.tensor(x.astype(np.float64)), nc.tensor(w.astype(np.float64)), None,
-                    **kw).data
-    _chunked_conv.FORCE = True
-    try:
-        got = F.conv2d(nc.tensor(x), nc.tensor(w), None, **kw).data
-    finally:
-        _chunked_conv.FORCE = None
-    assert made and made[0] > 1                 # the lazy copy was taken
-    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-
-
-def test_bands_get_done_by_one_thread_alone_and_a_failure_reaches_the_waiter():
-    """``wait`` copies the bands no one has taken itself (a helper may never start), and
-    when a band's copy fails in one thread, a thread waiting for it raises instead of
-    sleeping for ever."""
-    done = []
-    b = _chunked_conv._Bands(lambda lo, hi: done.append(lo), 5)
-    b.wait(3)
-    assert done == [0, 1, 2]
-    assert b.step() and done == [0, 1, 2, 3]
-    b.wait(5)
-    assert done == [0, 1, 2, 3, 4] and not b.step()
-
-    started = threading.Event()
-
-    def copy(lo, hi):
-        if lo == 0:
-            started.set()
-            raise MemoryError("band copy")
-    b = _chunked_conv._Bands(copy, 2)
-    errors = []
-
-    def helper():
-        try:
-            b.step()
-        except MemoryError as e:
-            errors.append(e)
-    t = threading.Thread(target=helper)
-    t.start()
-    started.wait()
-    with pytest.raises((RuntimeError, MemoryError)):
-        b.wait(1)
-    t.join()
-    assert errors

@@ -131,8 +131,7 @@ def test_channel_bands_stage_an_aliasing_input(monkeypatch, band_bytes, rng):
     np.testing.assert_array_equal(I.as_layout(np, x, "chwn", "t"), x.transpose(1, 2, 3, 0))
     padded = I.pad_into(np, x, (2, 1), tag="tpad", layout="chwn")
     np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1))))
-    phases, copy, nbands, _ = CC._phases(x, "chwn", (2, 1), (2, 3), [(0, 0), (1, 2)], 5)
-    copy(0, nbands)
+    phases = CC._phases(x, "chwn", (2, 1), (2, 3), [(0, 0), (1, 2)])
     xpad = np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1)))
     for (a, b), P in phases.items():
         np.testing.assert_array_equal(P.transpose(3, 0, 1, 2), xpad[:, :, a::2, b::3])
