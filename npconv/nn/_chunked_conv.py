@@ -20,11 +20,10 @@ padded output gradient, one GEMM per stride phase of the input, chunked the same
 (``input_grad``).
 
 Measured with ``benchmarks/conv.py`` (2-core box, two threads, one run; in brackets this
-path off): 5x5/stride-2 layer forward 60% of the GEMM bound from NCHW input (50%), 71% from
-a conv-stored input, forward + backward 66% of the 3-GEMM bound (56%); 56x56 layer 86%
-(77%) and 88% (80%). Earlier the same day, with this box's GEMM twice as slow (memory-bound),
-the first version reached 69-73% / 82-87% on the 5x5/stride-2 forward (58% / 71%). Whole
-training steps: ResNet 8-10% faster, LeNet-5 and the seed CNN unchanged (small layers).
+path off): 5x5/stride-2 layer forward 66% of the GEMM bound from NCHW input (52%), 77% from
+a conv-stored input, forward + backward 72% of the 3-GEMM bound (58%); 56x56 layer 87%
+(77%) and 90% (82%). Whole training steps: ResNet 8-10% faster, LeNet-5 and the seed CNN
+unchanged (small layers).
 
 Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1, kernels larger
 than 1x1, C*kH*kW >= 64 and patch matrices of 8 MB and more, when OpenBLAS's idle threads
