@@ -355,11 +355,13 @@ def _phases(x, layout, padding, stride, needed):
         if nr and nc:
             dst = P.transpose(_im._inverse(perm))[:, :, ra // sH:ra // sH + nr,
                                                   cb // sW:cb // sW + nc]
-            copies.append((dst, (slice(ra - pH, None, sH), slice(cb - pW, None, sW)), nr, nc))
+            rows_cols = (slice(ra - pH, None, sH), slice(cb - pW, None, sW))
+            copies.append((dst, rows_cols, nr, nc))
     staged = _im._staged(numpy, x, layout)
 
     def part(lo, hi):
-        for c0, c1, xb in (_im._channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]):
+        bands = _im._channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]
+        for c0, c1, xb in bands:
             for dst, rc, nr, nc in copies:
                 dst[:, c0:c1] = xb[(slice(None), slice(None)) + rc][:, :, :nr, :nc]
     _im._parallel(numpy, C, x.size, part)

@@ -327,6 +327,7 @@ def _channel_bands(x, lo, hi):
         yield c0, c1, q.transpose(1, 0, 2, 3)
         del q
 
+
 def _to_nchw(xp, src, b, order, tag):
     """A fresh C-contiguous (N, O, Ho, Wo) array from ``src``, the same data stored
     (O, N, Ho, Wo) (``order='nhw'``) or (O, Ho, Wo, N) ('hwn'), adding bias b (O,) on the
@@ -386,10 +387,10 @@ def _along(axis, lo, hi):
 
 def pad_into(xp, x, padding, fill=0, tag="pad", extra=(0, 0), layout="cnhw"):
     """x (N, C, H, W) padded by ``padding=(pH, pW)`` (plus ``extra`` rows/columns at the
-    bottom/right; negative, down to -pH / -pW, pads less there) with ``fill``. Returns a view with the logical shape
-    (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored in ``layout`` (the order im2col
-    reads it in). The border of a reused buffer is never written, so it keeps its fill; only
-    the interior is copied each call."""
+    bottom/right; negative, down to -pH / -pW, pads less there) with ``fill``. Returns a
+    view with the logical shape (N, C, H + 2pH + eH, W + 2pW + eW) of a buffer stored in
+    ``layout`` (the order im2col reads it in). The border of a reused buffer is never
+    written, so it keeps its fill; only the interior is copied each call."""
     N, C, H, W = x.shape
     pH, pW = padding
     Hp, Wp = H + 2 * pH + extra[0], W + 2 * pW + extra[1]
