@@ -523,14 +523,24 @@ def test_conv2d_on_standin_device_matches_cpu(rng):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-def test_batch_innermost_path_with_aliasing_stride(rng):
-    """Inputs whose batch stride is a multiple of 2 KiB take a two-step transpose in the
-    'hwn' order; the results equal the 'nhw' order's."""
+@pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(padding=1), dict(),
+                                dict(stride=(1, 2), dilation=2)])
+def test_batch_innermost_path_with_aliasing_stride(rng, path, kw, monkeypatch):
+    """Inputs whose batch stride is a multiple of 2 KiB reach the batch-innermost layout
+    through staged channel bands ('hwn' order; strided, padded or neither, one GEMM or
+    chunked, bands of one channel here); the results equal the 'nhw' order's and the loop
+    reference."""
+    monkeypatch.setattr(I, "_BAND_BYTES", 1)
     x = rng.standard_normal((16, 2, 16, 16)).astype(np.float32)     # batch stride 2 KiB
+    assert I._staged(np, x, "chwn")
     w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
-    gy = rng.standard_normal((16, 3, 8, 8)).astype(np.float32)
-    for a, b in zip(*_in_both_orders(x, w, gy, stride=2, padding=1)):
+    y = R.conv2d(x.astype(np.float64), w.astype(np.float64), None, kw.get("stride", 1),
+                 kw.get("padding", 0), kw.get("dilation", 1))
+    gy = rng.standard_normal(y.shape).astype(np.float32)
+    got = _in_both_orders(x, w, gy, **kw)
+    for a, b in zip(*got):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-3)   # float32 sum order
+    np.testing.assert_allclose(got[1][0], y, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("shape", [(3, 5, 5, 7), (64, 7, 7, 64), (64, 14, 14, 64), (5, 3, 4, 300),
