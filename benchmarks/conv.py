@@ -23,7 +23,11 @@ with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in 
 
 Every quantity of a shape is measured in interleaved rounds (conv, GEMMs, pool, conv, ...)
 so that a busy machine slows them alike; medians are reported (and mins, the less noisy
-figure on a shared box). On a box that other jobs keep busy, ``--cpu-time`` measures a
+figure on a shared box). Each call finds the caches as the one before it left them: the
+plain forward comes right after the GEMMs (40 MB written for the 5x5/stride-2 layer:
+caches cold), the stored forward and the fwd+bwd columns after a conv of the same layer
+(its buffers warm). ``--cold`` copies 64 MB (untimed) before every call instead, so that
+every quantity, GEMMs included, starts from the same cold state. On a box that other jobs keep busy, ``--cpu-time`` measures a
 contention-proof proxy instead: everything on one thread (BLAS and npconv), timed by the
 thread's CPU time (min over rounds); its ratios estimate the two-thread ones.
 
@@ -57,6 +61,9 @@ def out_hw(H, W, k, s, p):
     return (H + 2 * p - k) // s + 1, (W + 2 * p - k) // s + 1
 
 
+_flush = None      # --cold: a function run (untimed) before every timed call
+
+
 def interleaved(fns, budget, max_rounds=60, min_rounds=3):
     """Run every fn once per round until the budget is spent; per fn (median, min) s."""
     for f in fns.values():
@@ -66,6 +73,8 @@ def interleaved(fns, budget, max_rounds=60, min_rounds=3):
     t0 = time.perf_counter()
     for r in range(max_rounds):
         for k, f in fns.items():
+            if _flush is not None:
+                _flush()
             s = _clock()
             f()
             ts[k].append(_clock() - s)
@@ -190,8 +199,11 @@ def main():
     ap.add_argument("--threads", type=int, default=0, help="limit BLAS/npconv threads")
     ap.add_argument("--cpu-time", action="store_true",
                     help="one thread, timed by thread CPU time (a proxy for busy machines)")
+    ap.add_argument("--cold", action="store_true",
+                    help="before every timed call, copy 64 MB (untimed): each quantity starts "
+                         "with caches cold and full of dirty lines, the same for all")
     args = ap.parse_args()
-    global np, _clock
+    global np, _clock, _flush
     if args.cpu_time:
         for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
                   "NPCONV_NUM_THREADS"):
@@ -207,11 +219,15 @@ def main():
         except ImportError:
             pass
     import npconv.nn.im2col as I
+    if args.cold:
+        big = (np.ones(16 << 20, np.float32), np.empty(16 << 20, np.float32))
+        _flush = lambda: np.copyto(big[1], big[0])          # noqa: E731
     idxs = [int(i) for i in args.only.split(",")] if args.only else range(len(SHAPES))
-    print("numpy %s, %d CPUs, npconv threads %d%s" % (
+    print("numpy %s, %d CPUs, npconv threads %d%s%s" % (
         np.__version__, os.cpu_count(), I._NTHREADS,
         ", single-thread CPU-time proxy (min-based columns are the ones to read)"
-        if args.cpu_time else ""))
+        if args.cpu_time else "", ", caches flushed before every timed call" if args.cold
+        else ""))
     print("| # | N,C,H,W,O,k,s,p | K | GEMM fwd ms (GF/s) | conv fwd ms (GF/s) | fwd %GEMM "
           "(min-based) | fwd %GEMM, input stored as a conv hands it on | 3-GEMM ms "
           "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | fb %bound, input and gradient "
