@@ -27,9 +27,10 @@ figure on a shared box). Each call finds the caches as the one before it left th
 plain forward comes right after the GEMMs (40 MB written for the 5x5/stride-2 layer:
 caches cold), the stored forward and the fwd+bwd columns after a conv of the same layer
 (its buffers warm). ``--cold`` copies 64 MB (untimed) before every call instead, so that
-every quantity, GEMMs included, starts from the same cold state. On a box that other jobs keep busy, ``--cpu-time`` measures a
-contention-proof proxy instead: everything on one thread (BLAS and npconv), timed by the
-thread's CPU time (min over rounds); its ratios estimate the two-thread ones.
+every quantity, GEMMs included, starts from the same cold state. On a box that other jobs
+keep busy, ``--cpu-time`` measures a contention-proof proxy instead: everything on one
+thread (BLAS and npconv), timed by the thread's CPU time (min over rounds); its ratios
+estimate the two-thread ones.
 
 Targets (issue 3), for shapes with C*k*k >= 64: fwd >= 70% of the
 GEMM rate, fwd+bwd >= 60% of the 3-GEMM bound, 2x2 max-pool fwd+bwd <= 15% of the conv
@@ -201,7 +202,8 @@ def main():
                     help="one thread, timed by thread CPU time (a proxy for busy machines)")
     ap.add_argument("--cold", action="store_true",
                     help="before every timed call, copy 64 MB (untimed): each quantity starts "
-                         "with caches cold and full of dirty lines, the same for all")
+                         "with caches cold and full of dirty lines, the same for all (the "
+                         "copies count against --budget: fewer rounds)")
     args = ap.parse_args()
     global np, _clock, _flush
     if args.cpu_time:

@@ -115,21 +115,24 @@ def test_parallel_takes_the_parts_it_is_given(monkeypatch):
         assert all(a[1] == b[0] for a, b in zip(sorted(calls), sorted(calls)[1:]))
 
 
-@pytest.mark.parametrize("band_bytes", [1, 3 * 16 * 5 * 6 * 4, 1 << 20])
-def test_channel_bands_stage_an_aliasing_input(monkeypatch, band_bytes, rng):
+@pytest.mark.parametrize("band_bytes", [1, 3 * 16 * 5 * 8 * 4, 1 << 20])
+@pytest.mark.parametrize("hw", [(5, 6), (4, 8)])      # 4x8 float32: 128 B, padded when staged
+def test_channel_bands_stage_an_aliasing_input(monkeypatch, band_bytes, hw, rng):
     """A batch stride that is a multiple of 2 KiB (images 512 floats apart) goes through the
     staged channel bands when moved innermost; bands of 1, 3 and all channels give x's own
-    values, in as_layout, pad_into and the chunked conv's stride phases alike."""
+    values, in as_layout, pad_into and the chunked conv's stride phases alike, also where
+    the staged images are a cache line apart more than their size."""
     from npconv.nn import _chunked_conv as CC
     monkeypatch.setattr(I, "_BAND_BYTES", band_bytes)
-    x = rng.standard_normal((16, 512)).astype(np.float32)[:, :150].reshape(16, 5, 5, 6)
+    x = rng.standard_normal((16, 512)).astype(np.float32)[:, :5 * hw[0] * hw[1]]
+    x = x.reshape((16, 5) + hw)
     assert I._staged(np, x, "chwn") and not I._staged(np, x, "cnhw")
     bands = list(I._channel_bands(x, 1, 5))
     assert bands[0][0] == 1 and bands[-1][1] == 5
     for c0, c1, xb in bands:
         np.testing.assert_array_equal(xb, x[:, c0:c1])
     np.testing.assert_array_equal(I.as_layout(np, x, "chwn", "t"), x.transpose(1, 2, 3, 0))
-    padded = I.pad_into(np, x, (2, 1), tag="tpad", layout="chwn")
+    padded = I.pad_into(np, x, (2, 1), tag="tpad%d" % hw[0], layout="chwn")
     np.testing.assert_array_equal(padded, np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1))))
     phases = CC._phases(x, "chwn", (2, 1), (2, 3), [(0, 0), (1, 2)])
     xpad = np.pad(x, ((0, 0), (0, 0), (2, 2), (1, 1)))
