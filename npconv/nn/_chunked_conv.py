@@ -340,29 +340,6 @@ def _phases(x, layout, padding, stride, needed):
             return {(0, 0): _im.as_layout(numpy, x, layout, "stage")}
         return {(0, 0): _im.pad_into(numpy, x, padding, tag="phase",
                                      layout=layout).transpose(perm)}
-    N, C, H, W = x.shape
-    Hp, Wp = H + 2 * pH, W + 2 * pW
-    phases, copies = {}, []
-    for a, b in needed:
-        full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
-        P = _im._workspace.empty(numpy, ("phase", layout, x.shape, padding, stride, a, b),
-                                 tuple(full[t] for t in perm), x.dtype, init=0)
-        phases[a, b] = P
-        # padded rows r = a, a + sH, ... that hold x: pH <= r < pH + H
-        ra = pH + (a - pH) % sH
-        cb = pW + (b - pW) % sW
-        nr, nc = len(range(ra, pH + H, sH)), len(range(cb, pW + W, sW))
-        if nr and nc:
-            dst = P.transpose(_im._inverse(perm))[:, :, ra // sH:ra // sH + nr,
-                                                  cb // sW:cb // sW + nc]
-            rows_cols = (slice(ra - pH, None, sH), slice(cb - pW, None, sW))
-            copies.append((dst, rows_cols, nr, nc))
-    staged = _im._staged(numpy, x, layout)
-
-    def part(lo, hi):
-        bands = _im._channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]
-        for c0, c1, xb in bands:
-            for dst, rc, nr, nc in copies:
-                dst[:, c0:c1] = xb[(slice(None), slice(None)) + rc][:, :, :nr, :nc]
-    _im._parallel(numpy, C, x.size, part)
+    phases, copy = _im._stride_phases(numpy, x, layout, padding, stride, needed)
+    _im._parallel(numpy, x.shape[1], x.size, copy)
     return phases

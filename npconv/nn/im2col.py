@@ -335,6 +335,47 @@ def _channel_bands(x, lo, hi):
         del q, v
 
 
+def _stride_phases(xp, x, layout, padding, stride, needed):
+    """x (N, C, H, W) zero-padded by ``padding`` and split into the stride phases in
+    ``needed``: ({(a, b): xpad[:, :, a::sH, b::sW] stored in ``layout`` (physical shape)},
+    ``copy``), where ``copy(lo, hi)`` writes channels lo:hi of every phase (the caller
+    splits the channels between threads, or calls it inside its own loop over them).
+    Padded phases are kept per geometry and only their interior is ever written, so their
+    border stays zero; unpadded ones are scratch. An input whose batch stride aliases is
+    staged in channel bands (``_staged``)."""
+    (pH, pW), (sH, sW) = padding, stride
+    perm = _LAYOUTS[layout]
+    N, C, H, W = x.shape
+    Hp, Wp = H + 2 * pH, W + 2 * pW
+    phases, copies = {}, []
+    for a, b in needed:
+        full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
+        shape = tuple(full[t] for t in perm)
+        if (pH, pW) != (0, 0):
+            P = _workspace.empty(xp, ("phase", layout, x.shape, padding, stride, a, b), shape,
+                                 x.dtype, init=0)
+        else:
+            P = _workspace.empty(xp, "phase", shape, x.dtype)
+        phases[a, b] = P
+        # padded rows r = a, a + sH, ... that hold x: pH <= r < pH + H (columns alike)
+        ra = pH + (a - pH) % sH
+        cb = pW + (b - pW) % sW
+        nr, nc = len(range(ra, pH + H, sH)), len(range(cb, pW + W, sW))
+        if nr and nc:
+            dst = P.transpose(_inverse(perm))[:, :, ra // sH:ra // sH + nr,
+                                              cb // sW:cb // sW + nc]
+            rows_cols = (slice(ra - pH, None, sH), slice(cb - pW, None, sW))
+            copies.append((dst, rows_cols, nr, nc))
+    staged = _staged(xp, x, layout)
+
+    def copy(lo, hi):
+        bands = _channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]
+        for c0, c1, xb in bands:
+            for dst, rc, nr, nc in copies:
+                dst[:, c0:c1] = xb[(slice(None), slice(None)) + rc][:, :, :nr, :nc]
+    return phases, copy
+
+
 def _to_nchw(xp, src, b, order, tag):
     """A fresh C-contiguous (N, O, Ho, Wo) array from ``src``, the same data stored
     (O, N, Ho, Wo) (``order='nhw'``) or (O, Ho, Wo, N) ('hwn'), adding bias b (O,) on the
@@ -517,24 +558,15 @@ def _copy_offsets(col, x, kernel_size, stride, padding, dilation, order, out_hw)
                 jobs.append(((i, j, slice(a0, a1), slice(b0, b1)), (ha % sH, wb % sW),
                              slice(ha // sH, ha // sH + a1 - a0),
                              slice(wb // sW, wb // sW + b1 - b0)))
-    phases = {}
     if (sH, sW) == (1, 1):
-        phases[0, 0] = src
+        phases, copy = {(0, 0): src}, None
     else:
-        for _, ab, _, _ in jobs:
-            if ab not in phases:
-                a, b = ab
-                shape = ((C, -(-(H - a) // sH), -(-(W - b) // sW), N) if hwn else
-                         (C, N, -(-(H - a) // sH), -(-(W - b) // sW)))
-                phases[ab] = _workspace.empty(xp, ("phase",) + ab, shape, x.dtype)
-        hw = (1, 2) if hwn else (2, 3)
+        phases, copy = _stride_phases(xp, x, _ORDER_LAYOUT[order], (0, 0), stride,
+                                      sorted({ab for _, ab, _, _ in jobs}))
 
     def part(lo, hi):
-        if (sH, sW) != (1, 1):
-            for (a, b), ph in phases.items():
-                sl = [slice(lo, hi), slice(None), slice(None), slice(None)]
-                sl[hw[0]], sl[hw[1]] = slice(a, None, sH), slice(b, None, sW)
-                ph[lo:hi] = src[tuple(sl)]
+        if copy is not None:
+            copy(lo, hi)
         c = col[lo:hi]
         for (i, j, ro, co), ab, rows, cols in jobs:
             s = phases[ab][lo:hi]
