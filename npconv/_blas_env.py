@@ -10,12 +10,20 @@ took 9.1 ms with OpenBLAS's default and 5.9 ms with the spin cut to 2**4 cycles 
 itself unchanged), a seed-CNN training step ~10% less; a LeNet step, made of small GEMMs
 that now wake sleeping threads, ~5% more (timeouts 2**16 and 2**20 measured alike).
 
-OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` (the spin as a power of two of CPU cycles) once,
-when NumPy loads it. So ``import npconv`` sets it when NumPy is not loaded yet and the
-variable is not set already (a user's value always wins). When NumPy was imported first it
-is too late: set the variable in the shell (``export OPENBLAS_THREAD_TIMEOUT=4``) or import
-npconv first. This module must stay free of NumPy imports.
+OpenBLAS reads ``OPENBLAS_THREAD_TIMEOUT`` (the spin as a power of two of CPU cycles) when
+it loads, and its thread pool takes the value when it starts. So ``import npconv`` sets the
+variable when it is not set already (a user's value always wins, whatever it is: set it to
+28 to keep OpenBLAS's default). When NumPy is not loaded yet that is all it takes. When
+NumPy was imported first (the usual ``import numpy as np`` at the top of a script),
+OpenBLAS has read its environment already: npconv then has every loaded OpenBLAS read it
+again (``openblas_read_env``) and stops its idle thread pool (``blas_thread_shutdown_``,
+what OpenBLAS itself does before a fork), and OpenBLAS starts a new pool, with the short
+spin, at its next threaded call (``_restart_pools``; ~0.1 ms, once). Like a fork, that must
+not happen while another thread of the program is inside a BLAS call: import npconv before
+starting threads that use NumPy, or set the variable yourself. This module must stay free
+of NumPy imports.
 """
+import ctypes
 import os
 import sys
 
@@ -24,12 +32,47 @@ import sys
 TIMEOUT = 4
 
 
-def apply(environ=os.environ, modules=sys.modules):
-    """Set ``OPENBLAS_THREAD_TIMEOUT`` if it can still take effect and the user has not set
-    it. Returns whether it was set by this call."""
-    if "numpy" in modules or "OPENBLAS_THREAD_TIMEOUT" in environ:
+def apply(environ=os.environ, modules=sys.modules, restart=None):
+    """Set ``OPENBLAS_THREAD_TIMEOUT`` unless the user has set it; when NumPy (so OpenBLAS)
+    is loaded already, also make the loaded OpenBLAS take it (``restart``, by default
+    ``_restart_pools``). Returns whether the short spin is now in force by this call."""
+    if "OPENBLAS_THREAD_TIMEOUT" in environ:
+        return False
+    if "numpy" not in modules:
+        environ["OPENBLAS_THREAD_TIMEOUT"] = str(TIMEOUT)
+        return True
+    return (restart or _restart_pools)(environ)
+
+
+def _restart_pools(environ):
+    """Give every loaded OpenBLAS the short spin after the fact: set the variable, have each
+    read its environment again and stop its thread pool (the next threaded call starts a new
+    one, which takes the new timeout). Only when every loaded OpenBLAS has the three
+    functions this needs (OpenBLAS's own C names, unprefixed even in the scipy-openblas
+    builds of NumPy's wheels) and reads the value back; otherwise the variable is left unset
+    (``short_spin`` then stays False and the chunked convolution off). Returns success."""
+    from . import _blas_threads         # NumPy-free as well
+    libs = []
+    for path in _blas_threads._loaded_openblas():
+        try:
+            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
+            fns = lib.openblas_read_env, lib.openblas_thread_timeout, lib.blas_thread_shutdown_
+        except (OSError, AttributeError):
+            return False
+        fns[0].restype, fns[1].restype, fns[2].restype = None, ctypes.c_uint, ctypes.c_int
+        libs.append(fns)
+    if not libs:
         return False
     environ["OPENBLAS_THREAD_TIMEOUT"] = str(TIMEOUT)
+    for read_env, timeout, _ in libs:
+        read_env()
+        if timeout() != TIMEOUT:        # the environment did not reach it: undo
+            del environ["OPENBLAS_THREAD_TIMEOUT"]
+            for read_env2, _, _ in libs:
+                read_env2()
+            return False
+    for _, _, shutdown in libs:
+        shutdown()
     return True
 
 

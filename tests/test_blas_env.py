@@ -1,8 +1,10 @@
-"""npconv sets OPENBLAS_THREAD_TIMEOUT only when it can still take effect and the user has not
-set it (npconv/_blas_env.py explains why)."""
+"""npconv sets OPENBLAS_THREAD_TIMEOUT unless the user has set it, and when NumPy was imported
+first makes the loaded OpenBLAS take it (npconv/_blas_env.py explains why)."""
 import os
 import subprocess
 import sys
+
+import pytest
 
 from npconv import _blas_env
 
@@ -16,13 +18,22 @@ def test_apply_sets_the_timeout_before_numpy_loads():
     assert 4 <= _blas_env.TIMEOUT <= 30            # the range OpenBLAS accepts
 
 
-def test_apply_keeps_the_users_value_and_does_nothing_once_numpy_is_loaded():
+def test_apply_keeps_the_users_value():
     env = {"OPENBLAS_THREAD_TIMEOUT": "12"}
-    assert not _blas_env.apply(env, modules={})
-    assert env == {"OPENBLAS_THREAD_TIMEOUT": "12"}
-    env = {}
-    assert not _blas_env.apply(env, modules={"numpy": object()})
-    assert env == {}
+    calls = []
+    assert not _blas_env.apply(env, modules={}, restart=calls.append)
+    assert not _blas_env.apply(env, modules={"numpy": object()}, restart=calls.append)
+    assert env == {"OPENBLAS_THREAD_TIMEOUT": "12"} and calls == []
+
+
+def test_apply_restarts_the_pools_once_numpy_is_loaded():
+    env, calls = {}, []
+
+    def restart(environ):
+        calls.append(environ)
+        return False                    # e.g. an OpenBLAS without the functions it needs
+    assert not _blas_env.apply(env, modules={"numpy": object()}, restart=restart)
+    assert calls == [env] and env == {}
 
 
 def _child(code, **extra):
@@ -36,8 +47,45 @@ def _child(code, **extra):
 def test_import_order_in_a_fresh_process():
     show = "import os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
     assert _child("import npconv; " + show) == str(_blas_env.TIMEOUT)
-    assert _child("import numpy, npconv; " + show) == "None"
     assert _child("import npconv; " + show, OPENBLAS_THREAD_TIMEOUT="20") == "20"
+    assert _child("import numpy, npconv; " + show, OPENBLAS_THREAD_TIMEOUT="28") == "28"
+
+
+# in a child: NumPy first, a two-thread GEMM (its pool now running), then npconv; prints
+# what the loaded OpenBLAS reads as its timeout, the variable, and the process's CPU seconds
+# over a 0.2 s sleep right after another two-thread GEMM (an idle worker spinning burns them)
+_AFTER_NUMPY = """
+import ctypes, os, time
+import numpy
+a = numpy.ones((600, 600), numpy.float32)
+a @ a
+import npconv
+from npconv import _blas_threads
+lib = ctypes.CDLL(_blas_threads._loaded_openblas()[0], mode=os.RTLD_NOLOAD)
+lib.openblas_thread_timeout.restype = ctypes.c_uint
+r = a @ a
+assert r[0, 0] == 600
+t = time.process_time()
+time.sleep(0.2)
+print(lib.openblas_thread_timeout(), os.environ.get("OPENBLAS_THREAD_TIMEOUT"),
+      npconv._blas_env.APPLIED, time.process_time() - t)
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs two CPUs for a two-thread GEMM")
+def test_numpy_imported_first_gets_the_short_spin_too():
+    from npconv import _blas_threads
+    if not _blas_threads.available():
+        pytest.skip("NumPy's BLAS is not OpenBLAS: npconv leaves it alone")
+    timeout, var, applied, cpu = _child(_AFTER_NUMPY, OPENBLAS_NUM_THREADS="2").split()
+    assert (int(timeout), var, applied) == (_blas_env.TIMEOUT, str(_blas_env.TIMEOUT), "True")
+    # OpenBLAS's default spin keeps a worker busy for ~0.1 s after the GEMM (0.1 s of CPU at
+    # least, measured 0.1-0.2); with the pool restarted it sleeps at once (measured 0.000)
+    assert float(cpu) < 0.05
+    # the user's own value is left alone, and so is OpenBLAS
+    timeout, var, applied, cpu = _child(_AFTER_NUMPY, OPENBLAS_NUM_THREADS="2",
+                                      OPENBLAS_THREAD_TIMEOUT="28").split()
+    assert (int(timeout), var, applied) == (28, "28", "False")
 
 
 def test_short_spin_reads_the_timeout():
