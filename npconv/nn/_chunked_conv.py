@@ -27,9 +27,9 @@ unchanged (small layers).
 
 Used on NumPy with OpenBLAS and two or more npconv threads, for groups == 1, kernels larger
 than 1x1, C*kH*kW >= 64 and patch matrices of 8 MB and more, when OpenBLAS's idle threads
-sleep soon (``npconv._blas_env.short_spin``: npconv imported before NumPy, or
-``OPENBLAS_THREAD_TIMEOUT`` set); ``NPCONV_CHUNKED_CONV=0`` turns it off (the one-big-GEMM
-path then runs).
+sleep soon (``npconv._blas_env.short_spin``: ``OPENBLAS_THREAD_TIMEOUT`` at most 20, as
+``import npconv`` sets it unless the user has); ``NPCONV_CHUNKED_CONV=0`` turns it off (the
+one-big-GEMM path then runs).
 """
 import os
 import threading
