@@ -59,6 +59,8 @@ def _restart_pools(environ):
             fns = lib.openblas_read_env, lib.openblas_thread_timeout, lib.blas_thread_shutdown_
         except (OSError, AttributeError):
             return False
+        if _parallel_kind(lib) != 1:    # 1: OpenBLAS's own pthreads pool, the one that spins
+            return False                # (an OpenMP build's threads follow OMP_WAIT_POLICY)
         fns[0].restype, fns[1].restype, fns[2].restype = None, ctypes.c_uint, ctypes.c_int
         libs.append(fns)
     if not libs:
@@ -74,6 +76,18 @@ def _restart_pools(environ):
     for _, _, shutdown in libs:
         shutdown()
     return True
+
+
+def _parallel_kind(lib):
+    """``openblas_get_parallel()`` under whichever name this build exports it: 0 sequential,
+    1 pthreads, 2 OpenMP (None when it has none of them)."""
+    for name in ("openblas_get_parallel", "openblas_get_parallel64_",
+                 "scipy_openblas_get_parallel64_", "scipy_openblas_get_parallel_64_"):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            fn.restype = ctypes.c_int
+            return fn()
+    return None
 
 
 #: the longest spin (log2 cycles) under which npconv's chunked convolution pays

@@ -95,3 +95,14 @@ def test_short_spin_reads_the_timeout():
     assert not _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": "21"})
     assert not _blas_env.short_spin({})                   # OpenBLAS's default: 2**28 cycles
     assert not _blas_env.short_spin({"OPENBLAS_THREAD_TIMEOUT": "soon"})
+
+
+def test_parallel_kind_finds_the_function_under_any_of_its_names():
+    class Lib:
+        pass
+    lib = Lib()
+    assert _blas_env._parallel_kind(lib) is None
+    lib.scipy_openblas_get_parallel64_ = lambda: 2          # an OpenMP build: left alone
+    assert _blas_env._parallel_kind(lib) == 2
+    lib.openblas_get_parallel = lambda: 1                   # the plain name comes first
+    assert _blas_env._parallel_kind(lib) == 1
