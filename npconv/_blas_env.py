@@ -81,8 +81,10 @@ def _restart_pools(environ):
 def _parallel_kind(lib):
     """``openblas_get_parallel()`` under whichever name this build exports it: 0 sequential,
     1 pthreads, 2 OpenMP (None when it has none of them)."""
+    # plain OpenBLAS; NumPy's scipy-openblas64 build; SciPy's own 32-bit-integer one
     for name in ("openblas_get_parallel", "openblas_get_parallel64_",
-                 "scipy_openblas_get_parallel64_", "scipy_openblas_get_parallel_64_"):
+                 "scipy_openblas_get_parallel64_", "scipy_openblas_get_parallel_64_",
+                 "scipy_openblas_get_parallel", "scipy_openblas_get_parallel_"):
         fn = getattr(lib, name, None)
         if fn is not None:
             fn.restype = ctypes.c_int

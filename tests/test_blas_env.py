@@ -102,6 +102,8 @@ def test_parallel_kind_finds_the_function_under_any_of_its_names():
         pass
     lib = Lib()
     assert _blas_env._parallel_kind(lib) is None
+    lib.scipy_openblas_get_parallel = lambda: 0             # SciPy's build (a sequential one)
+    assert _blas_env._parallel_kind(lib) == 0
     lib.scipy_openblas_get_parallel64_ = lambda: 2          # an OpenMP build: left alone
     assert _blas_env._parallel_kind(lib) == 2
     lib.openblas_get_parallel = lambda: 1                   # the plain name comes first
