@@ -18,10 +18,11 @@ NumPy was imported first (the usual ``import numpy as np`` at the top of a scrip
 OpenBLAS has read its environment already: npconv then has every loaded OpenBLAS read it
 again (``openblas_read_env``) and stops its idle thread pool (``blas_thread_shutdown_``,
 what OpenBLAS itself does before a fork), and OpenBLAS starts a new pool, with the short
-spin, at its next threaded call (``_restart_pools``; ~0.1 ms, once). Like a fork, that must
+spin, at its next threaded call (``_restart_pools``; ~0.1 ms, once). The same makes a value
+the user put in ``os.environ`` after NumPy loaded come true. Like a fork, the restart must
 not happen while another thread of the program is inside a BLAS call: import npconv before
-starting threads that use NumPy, or set the variable yourself. This module must stay free
-of NumPy imports.
+starting threads that use NumPy, or export the variable in the shell (OpenBLAS then has it
+from the start and is left alone). This module must stay free of NumPy imports.
 """
 import ctypes
 import os
@@ -33,24 +34,37 @@ TIMEOUT = 4
 
 
 def apply(environ=os.environ, modules=sys.modules, restart=None):
-    """Set ``OPENBLAS_THREAD_TIMEOUT`` unless the user has set it; when NumPy (so OpenBLAS)
-    is loaded already, also make the loaded OpenBLAS take it (``restart``, by default
-    ``_restart_pools``). Returns whether the short spin is now in force by this call."""
-    if "OPENBLAS_THREAD_TIMEOUT" in environ:
-        return False
+    """Set ``OPENBLAS_THREAD_TIMEOUT`` to ``TIMEOUT`` unless the user has set it. When NumPy
+    (so OpenBLAS) is loaded already, OpenBLAS read its environment before either was set:
+    make the loaded OpenBLAS take the value now, npconv's or the user's (``restart``, by
+    default ``_restart_pools``). Returns whether npconv's own value is in force by this call
+    (False when the user's rules, or when it could not be made to take effect)."""
+    user = environ.get("OPENBLAS_THREAD_TIMEOUT")
+    restart = restart or _restart_pools
     if "numpy" not in modules:
+        if user is not None:
+            return False
         environ["OPENBLAS_THREAD_TIMEOUT"] = str(TIMEOUT)
         return True
-    return (restart or _restart_pools)(environ)
+    if user is None:
+        return restart(environ, TIMEOUT)
+    try:
+        value = int(user)
+    except ValueError:
+        return False            # not a number: OpenBLAS reads it as 0 (its default) anyway
+    restart(environ, value)     # a value set in os.environ after NumPy loaded: make it true
+    return False
 
 
-def _restart_pools(environ):
-    """Give every loaded OpenBLAS the short spin after the fact: set the variable, have each
-    read its environment again and stop its thread pool (the next threaded call starts a new
-    one, which takes the new timeout). Only when every loaded OpenBLAS has the three
-    functions this needs (OpenBLAS's own C names, unprefixed even in the scipy-openblas
-    builds of NumPy's wheels) and reads the value back; otherwise the variable is left unset
-    (``short_spin`` then stays False and the chunked convolution off). Returns success."""
+def _restart_pools(environ, value):
+    """Make every loaded OpenBLAS spin ``value`` (log2 cycles) after the fact: with the
+    variable set to it, have each read its environment again and stop its thread pool (the
+    next threaded call starts a new one, which takes the new timeout). Nothing is done when
+    every one reads ``value`` already (the variable was set before NumPy loaded it), or
+    unless every one has the three functions this needs (OpenBLAS's own C names, unprefixed
+    even in the scipy-openblas builds of NumPy's and SciPy's wheels), runs its own pthreads
+    pool and reads the value back; a variable npconv set is then removed again (``short_spin``
+    stays False and the chunked convolution off). Returns whether each OpenBLAS now has it."""
     from . import _blas_threads         # NumPy-free as well
     libs = []
     for path in _blas_threads._loaded_openblas():
@@ -65,11 +79,15 @@ def _restart_pools(environ):
         libs.append(fns)
     if not libs:
         return False
-    environ["OPENBLAS_THREAD_TIMEOUT"] = str(TIMEOUT)
+    if all(timeout() == value for _, timeout, _ in libs):
+        return True
+    ours = "OPENBLAS_THREAD_TIMEOUT" not in environ
+    environ["OPENBLAS_THREAD_TIMEOUT"] = str(value)
     for read_env, timeout, _ in libs:
         read_env()
-        if timeout() != TIMEOUT:        # the environment did not reach it: undo
-            del environ["OPENBLAS_THREAD_TIMEOUT"]
+        if timeout() != value:          # the environment did not reach it: undo
+            if ours:
+                del environ["OPENBLAS_THREAD_TIMEOUT"]
             for read_env2, _, _ in libs:
                 read_env2()
             return False
@@ -102,9 +120,11 @@ def short_spin(environ=os.environ):
     (``npconv/nn/_chunked_conv.py``) runs one-thread GEMMs on npconv's own threads and is
     used only then: with OpenBLAS's default spin a worker left spinning by the last
     multithreaded GEMM holds a core for ~0.1 s while they run. Measured with
-    ``../shared/bench/run_all.sh`` (NumPy imported first, so the default spin): a seed-CNN
-    training step took 1.47x PyTorch's time with the chunked convolution, 0.92x without.
-    (A value set in ``os.environ`` after NumPy loaded OpenBLAS is taken at its word.)"""
+    ``../shared/bench/run_all.sh`` (NumPy imported first, which then meant the default
+    spin): a seed-CNN training step took 1.47x PyTorch's time with the chunked convolution,
+    0.92x without.
+    (A value set in ``os.environ`` before ``import npconv`` is made true then, by ``apply``;
+    one set after it is taken at its word.)"""
     try:
         return int(environ.get("OPENBLAS_THREAD_TIMEOUT", "")) <= SHORT_SPIN
     except ValueError:

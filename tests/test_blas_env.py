@@ -21,19 +21,36 @@ def test_apply_sets_the_timeout_before_numpy_loads():
 def test_apply_keeps_the_users_value():
     env = {"OPENBLAS_THREAD_TIMEOUT": "12"}
     calls = []
-    assert not _blas_env.apply(env, modules={}, restart=calls.append)
-    assert not _blas_env.apply(env, modules={"numpy": object()}, restart=calls.append)
+
+    def restart(environ, value):
+        calls.append(value)
+        return True
+    assert not _blas_env.apply(env, modules={}, restart=restart)
     assert env == {"OPENBLAS_THREAD_TIMEOUT": "12"} and calls == []
+    # with NumPy loaded the user's own value is what OpenBLAS is made to take
+    assert not _blas_env.apply(env, modules={"numpy": object()}, restart=restart)
+    assert env == {"OPENBLAS_THREAD_TIMEOUT": "12"} and calls == [12]
 
 
 def test_apply_restarts_the_pools_once_numpy_is_loaded():
-    env, calls = {}, []
+    calls = []
 
-    def restart(environ):
-        calls.append(environ)
+    def restart(environ, value):
+        calls.append((dict(environ), value))
         return False                    # e.g. an OpenBLAS without the functions it needs
-    assert not _blas_env.apply(env, modules={"numpy": object()}, restart=restart)
-    assert calls == [env] and env == {}
+    numpy_loaded = {"numpy": object()}
+    assert not _blas_env.apply({}, modules=numpy_loaded, restart=restart)
+    assert calls == [({}, _blas_env.TIMEOUT)]
+    # a value the user set (in os.environ, after NumPy loaded OpenBLAS) is made true as well,
+    # but it is the user's, not npconv's
+    calls.clear()
+    assert not _blas_env.apply({"OPENBLAS_THREAD_TIMEOUT": "6"}, modules=numpy_loaded,
+                               restart=lambda environ, value: calls.append(value) or True)
+    assert calls == [6]
+    calls.clear()
+    assert not _blas_env.apply({"OPENBLAS_THREAD_TIMEOUT": "soon"}, modules=numpy_loaded,
+                               restart=lambda environ, value: calls.append(value) or True)
+    assert calls == []
 
 
 def _child(code, **extra):
@@ -86,6 +103,11 @@ def test_numpy_imported_first_gets_the_short_spin_too():
     timeout, var, applied, cpu = _child(_AFTER_NUMPY, OPENBLAS_NUM_THREADS="2",
                                       OPENBLAS_THREAD_TIMEOUT="28").split()
     assert (int(timeout), var, applied) == (28, "28", "False")
+    # set in os.environ after NumPy loaded OpenBLAS, before npconv: made true at its import
+    code = _AFTER_NUMPY.replace("import npconv\n",
+                                "os.environ['OPENBLAS_THREAD_TIMEOUT'] = '6'\nimport npconv\n")
+    timeout, var, applied, cpu = _child(code, OPENBLAS_NUM_THREADS="2").split()
+    assert (int(timeout), var, applied) == (6, "6", "False") and float(cpu) < 0.05
 
 
 def test_short_spin_reads_the_timeout():
