@@ -342,28 +342,65 @@ def _stride_phases(xp, x, layout, padding, stride, needed):
     splits the channels between threads, or calls it inside its own loop over them).
     Padded phases are kept per geometry and only their interior is ever written, so their
     border stays zero; unpadded ones are scratch. An input whose batch stride aliases is
-    staged in channel bands (``_staged``)."""
+    staged in channel bands (``_staged``).
+
+    When every phase is needed they lie one after the other in one buffer, (sH, sW, C, H',
+    W', N) for 'chwn' (each a cache line apart), so that a staged input (moved
+    batch-innermost through L2-sized bands), when the padding and the size are multiples of
+    the stride, goes in by one copy per band for all phases, ``[a, b, c, q, u, n] =
+    x[n, c, q*sH + a - pH, u*sW + b - pW]``: each line of the band read once instead of once
+    per phase (the 5x5/stride-2 layer's forward from NCHW ~0.1 ms faster, 3 interleaved runs
+    of 250; the stored input's, which is not staged, unchanged)."""
     (pH, pW), (sH, sW) = padding, stride
     perm = _LAYOUTS[layout]
     N, C, H, W = x.shape
     Hp, Wp = H + 2 * pH, W + 2 * pW
-    phases, copies = {}, []
-    for a, b in needed:
-        full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
-        shape = tuple(full[t] for t in perm)
-        if (pH, pW) != (0, 0):
-            P = _workspace.empty(xp, ("phase", layout, x.shape, padding, stride, a, b), shape,
-                                 x.dtype, init=0)
+    padded = (pH, pW) != (0, 0)
+    phases, copies, whole = {}, [], None
+    if len(set(needed)) == sH * sW:
+        # (sH, sW) phases one after the other, each (N, C, H', W') stored in the layout and
+        # a cache line after the end of the one before: blocks of a power-of-two size
+        # (2 MiB for the (64, 32, 16, 16) float32 phases of a 28x28 input) would all start
+        # in the same cache sets, and the chunks' unfolding, which reads all four at once,
+        # measured 0.2-0.4 ms slower that way
+        full = (N, C, -(-Hp // sH), -(-Wp // sW))
+        size = N * C * full[2] * full[3]
+        step = size + max(1, 64 // x.itemsize)
+        if padded:
+            flat = _workspace.empty(xp, ("phases", layout, x.shape, padding, stride),
+                                    (sH * sW * step,), x.dtype, init=0)
         else:
-            P = _workspace.empty(xp, "phase", shape, x.dtype)
-        phases[a, b] = P
+            flat = _workspace.empty(xp, "phase", (sH * sW * step,), x.dtype)
+        first = flat[:size].reshape(tuple(full[t] for t in perm))
+        B = xp.lib.stride_tricks.as_strided(
+            first, shape=(sH, sW) + first.shape,
+            strides=(sW * step * x.itemsize, step * x.itemsize) + first.strides)
+        at = [2 + perm.index(t) for t in range(4)]
+        L = B.transpose(at[0], at[1], 0, at[2], 1, at[3])      # (N, C, sH, H', sW, W')
+        views = {(a, b): L[:, :, a, :-(-(Hp - a) // sH), b, :-(-(Wp - b) // sW)]
+                 for a, b in needed}
+        if (pH % sH == 0 and pW % sW == 0 and H % sH == 0 and W % sW == 0
+                and _staged(xp, x, layout)):
+            whole = L[:, :, :, pH // sH:(pH + H) // sH, :, pW // sW:(pW + W) // sW]
+    else:
+        views = {}
+        for a, b in needed:
+            full = (N, C, -(-(Hp - a) // sH), -(-(Wp - b) // sW))
+            shape = tuple(full[t] for t in perm)
+            if padded:
+                P = _workspace.empty(xp, ("phase", layout, x.shape, padding, stride, a, b),
+                                     shape, x.dtype, init=0)
+            else:
+                P = _workspace.empty(xp, "phase", shape, x.dtype)
+            views[a, b] = P.transpose(_inverse(perm))
+    for (a, b), V in views.items():
+        phases[a, b] = V.transpose(perm)
         # padded rows r = a, a + sH, ... that hold x: pH <= r < pH + H (columns alike)
         ra = pH + (a - pH) % sH
         cb = pW + (b - pW) % sW
         nr, nc = len(range(ra, pH + H, sH)), len(range(cb, pW + W, sW))
-        if nr and nc:
-            dst = P.transpose(_inverse(perm))[:, :, ra // sH:ra // sH + nr,
-                                              cb // sW:cb // sW + nc]
+        if nr and nc and whole is None:
+            dst = V[:, :, ra // sH:ra // sH + nr, cb // sW:cb // sW + nc]
             rows_cols = (slice(ra - pH, None, sH), slice(cb - pW, None, sW))
             copies.append((dst, rows_cols, nr, nc))
     staged = _staged(xp, x, layout)
@@ -371,6 +408,9 @@ def _stride_phases(xp, x, layout, padding, stride, needed):
     def copy(lo, hi):
         bands = _channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]
         for c0, c1, xb in bands:
+            if whole is not None:
+                whole[:, c0:c1] = xb.reshape(N, c1 - c0, H // sH, sH, W // sW,
+                                             sW).transpose(0, 1, 3, 2, 5, 4)
             for dst, rc, nr, nc in copies:
                 dst[:, c0:c1] = xb[(slice(None), slice(None)) + rc][:, :, :nr, :nc]
     return phases, copy

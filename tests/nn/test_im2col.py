@@ -183,3 +183,57 @@ def test_conv_output_size():
     assert I.conv_output_size(28, 3, 1, 1) == 28
     assert I.conv_output_size(28, 5, 2, 2) == 14
     assert I.conv_output_size(7, 3, 2, 0, 2) == 2
+
+
+@pytest.mark.parametrize("layout", ["chwn", "cnhw"])
+@pytest.mark.parametrize("shape, padding, stride", [
+    ((3, 4, 8, 6), (2, 2), (2, 2)),      # all phases, regular: one copy per band
+    ((3, 4, 8, 6), (0, 0), (2, 3)),      # regular and unpadded (scratch buffer)
+    ((2, 3, 7, 9), (1, 2), (2, 2)),      # odd size, padding not a multiple of the stride
+    ((2, 3, 9, 8), (3, 0), (3, 2)),
+    ((2, 3, 6, 6), (1, 1), (3, 3)),
+])
+@pytest.mark.parametrize("subset", [False, True])
+def test_stride_phases_equal_the_padded_input_split(layout, shape, padding, stride, subset,
+                                                    rng):
+    """Every phase is xpad[:, :, a::sH, b::sW] in the layout: in one shared buffer when all
+    are needed (one copy per band where padding and size are multiples of the stride, a copy
+    per phase otherwise), in buffers of their own for a subset. The padding stays zero from
+    call to call, and phases still held are not handed out again."""
+    (pH, pW), (sH, sW) = padding, stride
+    needed = [(a, b) for a in range(sH) for b in range(sW)]
+    if subset:
+        needed = needed[::2]
+    perm = I._LAYOUTS[layout]
+    for trial in range(2):
+        x = rng.standard_normal(shape).astype(np.float32)
+        phases, copy = I._stride_phases(np, x, layout, padding, stride, needed)
+        copy(0, 1)
+        copy(1, shape[1])
+        xpad = np.pad(x, ((0, 0), (0, 0), (pH, pH), (pW, pW)))
+        assert sorted(phases) == sorted(needed)
+        for (a, b), P in phases.items():
+            np.testing.assert_array_equal(P.transpose(I._inverse(perm)), xpad[:, :, a::sH, b::sW])
+        if trial == 0:
+            held = {ab: P.copy() for ab, P in phases.items()}
+            kept = phases
+    again, copy = I._stride_phases(np, x, layout, padding, stride, needed)
+    copy(0, shape[1])
+    for ab, P in kept.items():                    # still held: not overwritten
+        assert not np.shares_memory(P, again[ab])
+        np.testing.assert_array_equal(P, held[ab])
+
+
+def test_stride_phases_of_an_aliasing_input_in_one_copy_per_band(monkeypatch, rng):
+    """The staged channel bands feed the one-copy split too (batch stride a multiple of
+    2 KiB, bands of 1 and 3 channels)."""
+    for band_bytes in (1, 3 * 16 * 8 * 8 * 4):
+        monkeypatch.setattr(I, "_BAND_BYTES", band_bytes)
+        x = rng.standard_normal((16, 512)).astype(np.float32)[:, :5 * 8 * 8].reshape(16, 5, 8, 8)
+        assert I._staged(np, x, "chwn")
+        phases, copy = I._stride_phases(np, x, "chwn", (2, 2), (2, 2),
+                                        [(0, 0), (0, 1), (1, 0), (1, 1)])
+        copy(0, 5)
+        xpad = np.pad(x, ((0, 0), (0, 0), (2, 2), (2, 2)))
+        for (a, b), P in phases.items():
+            np.testing.assert_array_equal(P.transpose(3, 0, 1, 2), xpad[:, :, a::2, b::2])
