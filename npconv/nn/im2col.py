@@ -307,7 +307,7 @@ def _staged(xp, x, layout):
             and not x.strides[0] % 2048 and not x.transpose(1, 0, 2, 3).flags.c_contiguous)
 
 
-_BAND_BYTES = 512 << 10     # a staged band of channels (at least one): inside a 1 MiB L2
+_BAND_BYTES = 512 << 10     # a staged band of channels (at least one): about a 512 KiB L2
 
 
 def _channel_bands(x, lo, hi):
