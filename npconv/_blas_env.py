@@ -67,11 +67,10 @@ def _restart_pools(environ, value):
     stays False and the chunked convolution off). Returns whether each OpenBLAS now has it."""
     from . import _blas_threads         # NumPy-free as well
     libs = []
-    for path in _blas_threads._loaded_openblas():
+    for lib in _blas_threads._loaded_libs():
         try:
-            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
             fns = lib.openblas_read_env, lib.openblas_thread_timeout, lib.blas_thread_shutdown_
-        except (OSError, AttributeError):
+        except AttributeError:          # (None: a library that could not be opened)
             return False
         if _parallel_kind(lib) != 1:    # 1: OpenBLAS's own pthreads pool, the one that spins
             return False                # (an OpenMP build's threads follow OMP_WAIT_POLICY)
@@ -97,17 +96,14 @@ def _restart_pools(environ, value):
 
 
 def _parallel_kind(lib):
-    """``openblas_get_parallel()`` under whichever name this build exports it: 0 sequential,
-    1 pthreads, 2 OpenMP (None when it has none of them)."""
-    # plain OpenBLAS; NumPy's scipy-openblas64 build; SciPy's own 32-bit-integer one
-    for name in ("openblas_get_parallel", "openblas_get_parallel64_",
-                 "scipy_openblas_get_parallel64_", "scipy_openblas_get_parallel_64_",
-                 "scipy_openblas_get_parallel", "scipy_openblas_get_parallel_"):
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            fn.restype = ctypes.c_int
-            return fn()
-    return None
+    """``openblas_get_parallel()`` of ``lib``: 0 sequential, 1 pthreads, 2 OpenMP (None when
+    it has no such function)."""
+    from . import _blas_threads
+    fn = _blas_threads._symbol(lib, "openblas_get_parallel")
+    if fn is None:
+        return None
+    fn.restype = ctypes.c_int
+    return fn()
 
 
 #: the longest spin (log2 cycles) under which npconv's chunked convolution pays

@@ -38,29 +38,46 @@ def _loaded_openblas():
     return sorted(p for p in paths if "openblas" in os.path.basename(p).lower())
 
 
+def _loaded_libs():
+    """A ctypes handle for each loaded OpenBLAS (None for one that cannot be opened); () off
+    Linux."""
+    if not sys.platform.startswith("linux"):
+        return ()
+    libs = []
+    for path in _loaded_openblas():
+        try:
+            libs.append(ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY))
+        except OSError:
+            libs.append(None)
+    return tuple(libs)
+
+
+def _symbol(lib, stem):
+    """OpenBLAS function ``stem`` (e.g. 'openblas_get_parallel') of ``lib`` under its own C
+    name or a scipy-openblas build's (NumPy's wheels: 'scipy_' + stem + '64_'; SciPy's own
+    32-bit-integer one: 'scipy_' + stem); None when it has none of them."""
+    for name in (stem, stem + "64_", "scipy_" + stem + "64_", "scipy_" + stem):
+        fn = getattr(lib, name, None)
+        if fn is not None:
+            return fn
+    return None
+
+
 def _find():
     """((set, get), ...): the thread-count functions of every loaded OpenBLAS (NumPy's, and
     any other, e.g. SciPy's own copy: which one NumPy calls is not known here, so all are
     set); () when there is none."""
-    if not sys.platform.startswith("linux"):
-        return ()
     found = []
-    for path in _loaded_openblas():
-        try:
-            lib = ctypes.CDLL(path, mode=os.RTLD_NOLOAD | os.RTLD_LAZY)
-        except OSError:
+    for lib in _loaded_libs():
+        if lib is None:
             continue
-        # OpenBLAS's own names, and those of the scipy-openblas builds NumPy's wheels ship
-        for name in ("openblas_%s_num_threads", "openblas_%s_num_threads64_",
-                     "scipy_openblas_%s_num_threads", "scipy_openblas_%s_num_threads64_"):
-            try:
-                set_, get = getattr(lib, name % "set"), getattr(lib, name % "get")
-            except AttributeError:
-                continue
-            set_.argtypes, set_.restype = [ctypes.c_int], None
-            get.argtypes, get.restype = [], ctypes.c_int
-            found.append((set_, get))
-            break
+        set_ = _symbol(lib, "openblas_set_num_threads")
+        get = _symbol(lib, "openblas_get_num_threads")
+        if set_ is None or get is None:
+            continue
+        set_.argtypes, set_.restype = [ctypes.c_int], None
+        get.argtypes, get.restype = [], ctypes.c_int
+        found.append((set_, get))
     return tuple(found)
 
 

@@ -130,3 +130,14 @@ def test_parallel_kind_finds_the_function_under_any_of_its_names():
     assert _blas_env._parallel_kind(lib) == 2
     lib.openblas_get_parallel = lambda: 1                   # the plain name comes first
     assert _blas_env._parallel_kind(lib) == 1
+
+
+def test_restart_without_openblas_changes_nothing(monkeypatch):
+    """No OpenBLAS loaded (another BLAS), or one that cannot be opened: the variable stays
+    unset, so short_spin stays False and the chunked convolution off."""
+    from npconv import _blas_threads
+    for libs in ((), (None,)):
+        monkeypatch.setattr(_blas_threads, "_loaded_libs", lambda: libs)
+        env = {}
+        assert not _blas_env._restart_pools(env, _blas_env.TIMEOUT)
+        assert env == {} and not _blas_env.short_spin(env)

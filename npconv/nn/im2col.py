@@ -356,6 +356,7 @@ def _stride_phases(xp, x, layout, padding, stride, needed):
     N, C, H, W = x.shape
     Hp, Wp = H + 2 * pH, W + 2 * pW
     padded = (pH, pW) != (0, 0)
+    staged = _staged(xp, x, layout)
     phases, copies, whole = {}, [], None
     if len(set(needed)) == sH * sW:
         # (sH, sW) phases one after the other, each (N, C, H', W') stored in the layout and
@@ -379,8 +380,7 @@ def _stride_phases(xp, x, layout, padding, stride, needed):
         L = B.transpose(at[0], at[1], 0, at[2], 1, at[3])      # (N, C, sH, H', sW, W')
         views = {(a, b): L[:, :, a, :-(-(Hp - a) // sH), b, :-(-(Wp - b) // sW)]
                  for a, b in needed}
-        if (pH % sH == 0 and pW % sW == 0 and H % sH == 0 and W % sW == 0
-                and _staged(xp, x, layout)):
+        if staged and pH % sH == 0 and pW % sW == 0 and H % sH == 0 and W % sW == 0:
             whole = L[:, :, :, pH // sH:(pH + H) // sH, :, pW // sW:(pW + W) // sW]
     else:
         views = {}
@@ -403,7 +403,6 @@ def _stride_phases(xp, x, layout, padding, stride, needed):
             dst = V[:, :, ra // sH:ra // sH + nr, cb // sW:cb // sW + nc]
             rows_cols = (slice(ra - pH, None, sH), slice(cb - pW, None, sW))
             copies.append((dst, rows_cols, nr, nc))
-    staged = _staged(xp, x, layout)
 
     def copy(lo, hi):
         bands = _channel_bands(x, lo, hi) if staged else [(lo, hi, x[:, lo:hi])]

@@ -334,3 +334,24 @@ def test_each_run_of_chunks_is_a_part_of_its_own(rng, threads, monkeypatch):
     got = plan.run(chunk)
     assert seen == [(4, 4)] and len(got) == 4
     np.testing.assert_array_equal(np.concatenate(got), want)
+
+
+def test_gradients_through_one_copy_stride_phases_in_float64(rng, threads, monkeypatch):
+    """A staged input (batch stride a multiple of 2 KiB) whose padding and size are
+    multiples of the stride goes into its stride phases by one copy per band; the weight
+    gradient unfolds the chunks again from those phases: gradcheck in float64 (w and b; x's
+    gradient does not read the phases), bands of one channel, 5x5 kernel, stride 2."""
+    monkeypatch.setattr(I, "_BAND_BYTES", 1)
+    monkeypatch.setattr(_chunked_conv, "_CHUNK_COLS", 40)
+    x = nc.tensor(rng.standard_normal((16, 2, 16, 16)))         # batch stride 4 KiB
+    assert I._staged(np, x.data, "chwn")
+    w = nc.tensor(rng.standard_normal((3, 2, 5, 5)), requires_grad=True)
+    b = nc.tensor(rng.standard_normal(3), requires_grad=True)
+    _chunked_conv.FORCE = True
+    try:
+        assert nc.gradcheck(lambda w, b: F.conv2d(x, w, b, stride=2, padding=2), (w, b))
+        y = F.conv2d(x, w, b, stride=2, padding=2)
+    finally:
+        _chunked_conv.FORCE = None
+    np.testing.assert_allclose(y.data, R.conv2d(x.data, w.data, b.data, 2, 2), rtol=1e-12,
+                               atol=1e-12)

@@ -524,11 +524,13 @@ def test_conv2d_on_standin_device_matches_cpu(rng):
 
 
 @pytest.mark.parametrize("kw", [dict(stride=2, padding=1), dict(padding=1), dict(),
-                                dict(stride=(1, 2), dilation=2)])
+                                dict(stride=(1, 2), dilation=2),
+                                dict(stride=2, padding=2), dict(stride=2)])
 def test_batch_innermost_path_with_aliasing_stride(rng, path, kw, monkeypatch):
     """Inputs whose batch stride is a multiple of 2 KiB reach the batch-innermost layout
     through staged channel bands ('hwn' order; strided, padded or neither, one GEMM or
-    chunked, bands of one channel here); the results equal the 'nhw' order's and the loop
+    chunked, bands of one channel here; with padding and size multiples of the stride the
+    stride phases take one copy per band); the results equal the 'nhw' order's and the loop
     reference."""
     monkeypatch.setattr(I, "_BAND_BYTES", 1)
     x = rng.standard_normal((16, 2, 16, 16)).astype(np.float32)     # batch stride 2 KiB
