@@ -28,6 +28,8 @@ import ctypes
 import os
 import sys
 
+from . import _blas_threads      # NumPy-free as well
+
 #: log2 of the CPU cycles an idle OpenBLAS thread spins before sleeping (OpenBLAS's own
 #: default is 28; it accepts 4 to 30)
 TIMEOUT = 4
@@ -65,7 +67,6 @@ def _restart_pools(environ, value):
     even in the scipy-openblas builds of NumPy's and SciPy's wheels), runs its own pthreads
     pool and reads the value back; a variable npconv set is then removed again (``short_spin``
     stays False and the chunked convolution off). Returns whether each OpenBLAS now has it."""
-    from . import _blas_threads         # NumPy-free as well
     libs = []
     for lib in _blas_threads._loaded_libs():
         try:
@@ -98,7 +99,6 @@ def _restart_pools(environ, value):
 def _parallel_kind(lib):
     """``openblas_get_parallel()`` of ``lib``: 0 sequential, 1 pthreads, 2 OpenMP (None when
     it has no such function)."""
-    from . import _blas_threads
     fn = _blas_threads._symbol(lib, "openblas_get_parallel")
     if fn is None:
         return None
