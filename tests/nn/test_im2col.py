@@ -159,6 +159,55 @@ def test_workspace_reuses_only_free_arrays():
     assert sys.getrefcount(small) == 2
 
 
+def _vm_flags(address):
+    """The VmFlags of the mapping holding ``address`` (Linux /proc/self/smaps)."""
+    inside = False
+    with open("/proc/self/smaps") as f:
+        for line in f:
+            head = line.split()[0]
+            if "-" in head and ":" not in head:
+                lo, hi = (int(v, 16) for v in head.split("-"))
+                inside = lo <= address < hi
+            elif inside and line.startswith("VmFlags:"):
+                return line.split()[1:]
+    return None
+
+
+def test_big_scratch_arrays_are_on_aligned_huge_page_memory(monkeypatch):
+    if not I._huge_pages or not sys.platform.startswith("linux"):
+        pytest.skip("needs Linux's madvise(MADV_HUGEPAGE)")
+    ws = I._Workspace()
+    a = ws.empty(np, "t", (700, 1000), np.float32)          # 2.8 MB: one mapping of its own
+    assert a.shape == (700, 1000) and a.dtype == np.float32 and a.flags.writeable
+    assert a.flags.c_contiguous and a.ctypes.data % (2 << 20) == 0
+    assert "hg" in _vm_flags(a.ctypes.data)                 # marked for huge pages
+    a[...] = 3
+    assert a.sum() == 3 * a.size
+    view, at = a[5:, 2:], a.ctypes.data    # a view still holds it: not handed out again
+    del a
+    b = ws.empty(np, "t", (700, 1000), np.float32)
+    assert not np.shares_memory(b, view)
+    del view                               # now free: handed out again
+    assert ws.empty(np, "t", (1000, 700), np.float32).ctypes.data == at
+    assert len(ws._flat["<f4"]) == 2
+    # the keyed pool's filled buffers too, their views keeping them alike
+    f = ws.empty(np, "pad", (3, 512, 512), np.float32, init=0)
+    assert f.ctypes.data % (2 << 20) == 0 and "hg" in _vm_flags(f.ctypes.data)
+    assert f.shape == (3, 512, 512) and not f.any()
+    f[1:, 1:-1] = 7
+    inner, at = f[1:, 1:-1], f.ctypes.data
+    del f
+    g = ws.empty(np, "pad", (3, 512, 512), np.float32, init=0)
+    assert g.ctypes.data != at and not g.any()
+    del inner, g
+    h = ws.empty(np, "pad", (3, 512, 512), np.float32, init=0)
+    assert h.ctypes.data == at and h.sum() == 7 * 2 * 512 * 510     # the first, as left
+    small = I._host_empty((200_000,), np.dtype(np.float32))  # < 1 MiB: NumPy's own memory
+    assert small.flags.owndata and small.shape == (200_000,)
+    monkeypatch.setattr(I, "_huge_pages", False)            # no THP: NumPy's memory too
+    assert I._host_empty((1 << 20,), np.dtype(np.float64)).flags.owndata
+
+
 def test_workspace_filled_buffers_keep_their_border():
     ws = I._Workspace()
     a = ws.empty(np, "pad", (256, 512), np.float32, init=-1.0)
