@@ -114,10 +114,21 @@ extern "C" __global__ void npconv_maxpool2x2_backward_{tname}(
         if (ho < Ho && wo < Wo) {{
             const long long o = (plane * Ho + ho) * Wo + wo;
             const T m = y[o];
-            if (x[idx] == m) {{
+            const T v = x[idx];
+            const long long base = (plane * H + 2 * ho) * W + 2 * wo;
+            const int k = (h - 2 * ho) * 2 + (w - 2 * wo);
+            if (m != m) {{
+                /* a NaN max: the gradient goes to the window's last NaN (PyTorch's rule) */
+                if (v != v) {{
+                    int last = 1;
+                    for (int q = k + 1; q < 4; ++q) {{
+                        const T u = x[base + (q / 2) * W + (q % 2)];
+                        if (u != u) {{ last = 0; break; }}
+                    }}
+                    if (last) g = gy[o];
+                }}
+            }} else if (v == m) {{
                 /* the gradient goes to the first maximum in scan order */
-                const long long base = (plane * H + 2 * ho) * W + 2 * wo;
-                const int k = (h - 2 * ho) * 2 + (w - 2 * wo);
                 int first = 1;
                 for (int q = 0; q < k; ++q) {{
                     if (x[base + (q / 2) * W + (q % 2)] == m) {{ first = 0; break; }}

@@ -139,6 +139,8 @@ def test_max_pool2x2_backward_kernel_matches_autograd(host_lib, shape, dtype):
     rng = numpy.random.default_rng(2)
     x = rng.standard_normal(shape).astype(dtype)
     x[0, 0, 0, 1] = x[0, 0, 0, 0] = 5.0            # a tie: the first in scan order wins
+    x[0, 0, 2, 3] = x[0, 0, 3, 2] = numpy.nan      # NaNs: the last NaN in scan order wins
+    x[0, 1, 0, 0] = numpy.nan
     xt = nc.tensor(x, requires_grad=True)
     y = F.max_pool2d(xt, 2)
     gy = rng.standard_normal(y.shape).astype(dtype)
@@ -150,6 +152,8 @@ def test_max_pool2x2_backward_kernel_matches_autograd(host_lib, shape, dtype):
        *_ints(shape[2], shape[3], *y.shape[2:]))
     numpy.testing.assert_array_equal(dx, xt.grad.numpy())
     assert dx[0, 0, 0, 0] == gy[0, 0, 0, 0] and dx[0, 0, 0, 1] == 0
+    numpy.testing.assert_array_equal(dx[0, 0, 2:4, 2:4], [[0, 0], [gy[0, 0, 1, 1], 0]])
+    numpy.testing.assert_array_equal(dx[0, 1, 0:2, 0:2], [[gy[0, 1, 0, 0], 0], [0, 0]])
 
 
 @pytest.mark.skipif(NVCC is None, reason="nvcc is not installed")

@@ -24,8 +24,12 @@ def _dim(dim, ndim, fn):
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """x if x > 0 else negative_slope * x."""
+    """x if x > 0 else negative_slope * x, for floating-point x. (``inplace`` is accepted
+    for PyTorch compatibility and ignored: a new tensor is returned.)"""
     _tensor(input, "leaky_relu")
+    if input.dtype.kind != "f":
+        raise TypeError("leaky_relu(): expected a floating-point input, but got %s"
+                        % input.dtype)
     return _act.LeakyReLU.apply(input, float(negative_slope))
 
 

@@ -54,6 +54,10 @@ def linear(input, weight, bias=None):
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError("linear(): bias must have shape (%d,), got %s"
                            % (weight.shape[0], bias.shape))
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != input.dtype:     # no silent upcast (as PyTorch)
+            raise RuntimeError("linear(): expected input and %s to have the same dtype, but "
+                               "got %s and %s" % (name, input.dtype, t.dtype))
     if input.ndim == 1:
         return Linear.apply(input.reshape(1, -1), weight, bias).reshape(weight.shape[0])
     if bias is None:

@@ -57,7 +57,8 @@ def _is_2x2(x, kernel, stride, padding, dilation, out_hw):
 class MaxPool2d(Function):
     """y[n, c, ho, wo] = max of x over the window; the gradient goes to the window's first
     maximum (row-major scan order). With ``return_indices`` also returns, as PyTorch, the
-    flat index (h*W + w) of that maximum in its input plane."""
+    flat index (h*W + w) of that maximum in its input plane. A window holding a NaN gives
+    NaN, and its index and gradient go to its last NaN in scan order (PyTorch's rule)."""
 
     @staticmethod
     def forward(ctx, x, kernel, stride, padding, dilation, ceil_mode, return_indices):
@@ -142,8 +143,8 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
     ex = (_extra(H, kH, stride[0], padding[0], dilation[0], out_hw[0]),
           _extra(W, kW, stride[1], padding[1], dilation[1], out_hw[1]))
     if padding != (0, 0) or ex != (0, 0):
-        x = pad_into(xp, x, padding, fill=float("-inf"), tag="maxpad", extra=ex,
-                     layout="nchw")
+        low = float("-inf") if x.dtype.kind == "f" else xp.iinfo(x.dtype).min
+        x = pad_into(xp, x, padding, fill=low, tag="maxpad", extra=ex, layout="nchw")
     y = xp.empty((x.shape[0], x.shape[1]) + tuple(out_hw), x.dtype)
     code = xp.zeros(y.shape, xp.int8 if kH * kW < 127 else xp.int32)
     for i in range(kH):
@@ -153,6 +154,7 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
                 y[...] = v
                 continue
             m = v > y
+            m |= xp.isnan(v)            # a NaN wins, the last one in scan order (PyTorch)
             xp.copyto(y, v, where=m)
             xp.copyto(code, i * kW + j, where=m)
     return y, code
@@ -172,11 +174,13 @@ def _max2x2_backward(xp, x, m, gy, out_hw, stride, layout):
         dx[:, :, :, 2 * Wo:] = 0
     ax = perm[0]
 
+    offsets = ((0, 0), (0, 1), (1, 0), (1, 1))
+
     def part(lo, hi):
         s = _along(ax, lo, hi)
         xs, ys, gs, ds = x[s], m[s], gy[s], dx[s]
         free = None                                  # windows whose winner is not found yet
-        for k, (i, j) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        for k, (i, j) in enumerate(offsets):
             d = _offset_slice(ds, i, j, out_hw, stride)
             if k == 3:
                 win = free
@@ -188,6 +192,15 @@ def _max2x2_backward(xp, x, m, gy, out_hw, stride, layout):
                     win &= free
                     free &= ~win
             xp.multiply(gs, win, out=d)
+        # a NaN max equals nothing, so its window went to (1, 1) above; PyTorch gives it
+        # to the window's last NaN. NumPy checks for NaN first (one pass over the maxima)
+        if xp is not numpy or numpy.isnan(ys).any():
+            nan = xp.isnan(ys)
+            left = nan.copy()                        # NaN windows whose last NaN is not found
+            for i, j in offsets[::-1]:
+                win = left & xp.isnan(_offset_slice(xs, i, j, out_hw, stride))
+                left &= ~win
+                xp.copyto(_offset_slice(ds, i, j, out_hw, stride), gs * win, where=nan)
     _parallel(xp, x.shape[ax], x.size, part)
     return dx
 

@@ -4,19 +4,21 @@ This is where user input is validated (clear errors naming what was expected and
 got); the Functions behind it may assume valid input.
 """
 # --- convolution, pooling, relu, dropout (nn/_conv.py, nn/_pool.py, nn/_dropout.py) ---
-from numbers import Integral as _Integral  # noqa: E402
+from numbers import Integral as _Integral, Real as _Real  # noqa: E402
 
 from ..ops.activation import ReLU as _ReLU  # noqa: E402
+from ..tensor import Tensor as _Tensor  # noqa: E402
 from . import _conv, _dropout, _pool  # noqa: E402
 
 
 def _pair(v, name, fn):
-    """int or pair of ints -> (a, b); anything else is a ValueError naming the argument."""
+    """int, pair of ints or one int in a tuple (as PyTorch) -> (a, b); anything else is a
+    ValueError naming the argument."""
     if isinstance(v, _Integral) and not isinstance(v, bool):
         return (int(v), int(v))
-    if isinstance(v, (tuple, list)) and len(v) == 2 and all(
+    if isinstance(v, (tuple, list)) and len(v) in (1, 2) and all(
             isinstance(e, _Integral) and not isinstance(e, bool) for e in v):
-        return (int(v[0]), int(v[1]))
+        return (int(v[0]), int(v[-1]))
     raise ValueError("%s: %s must be an int or a pair of ints, but got %r" % (fn, name, v))
 
 
@@ -35,9 +37,21 @@ def _nonneg(v, name, fn):
 
 
 def _check_4d(x, fn, what="input"):
+    """A Tensor of 4 dimensions. (PyTorch also takes an unbatched (C, H, W) input here;
+    npconv asks for the batch axis: ``x.unsqueeze(0)``.)"""
+    if not isinstance(x, _Tensor):
+        raise TypeError("%s(): argument '%s' must be a Tensor, not %s"
+                        % (fn, what, type(x).__name__))
     if len(x.shape) != 4:
         raise ValueError("%s: expected 4-D %s (N, C, H, W), but got %s of shape %s"
                          % (fn, what, what, list(x.shape)))
+
+
+def _check_float(x, fn):
+    """Average pools need floating-point input (an integer mean would be silently upcast to
+    float64, or truncated)."""
+    if x.dtype.kind != "f":
+        raise TypeError("%s: expected a floating-point input, but got %s" % (fn, x.dtype))
 
 
 def _check_dtype(fn, x, *others):
@@ -211,6 +225,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
     ``divisor_override``: divide every window's sum by this number instead."""
     fn = "avg_pool2d"
     kernel, stride, padding, _ = _pool_args(fn, input, kernel_size, stride, padding)
+    _check_float(input, fn)
     if divisor_override is not None and (isinstance(divisor_override, bool) or not isinstance(
             divisor_override, _Integral) or divisor_override == 0):
         raise ValueError("%s: divisor_override must be a non-zero integer, but got %r"
@@ -228,6 +243,7 @@ def adaptive_avg_pool2d(input, output_size):
     Supported: output sizes that divide the input size (incl. 1, the global average)."""
     fn = "adaptive_avg_pool2d"
     _check_4d(input, fn)
+    _check_float(input, fn)
     H, W = input.shape[2:]
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         output_size = (H if output_size[0] is None else output_size[0],
@@ -245,20 +261,25 @@ def adaptive_avg_pool2d(input, output_size):
 def global_avg_pool2d(input):
     """The mean of every channel plane: (N, C, H, W) -> (N, C, 1, 1)."""
     _check_4d(input, "global_avg_pool2d")
+    _check_float(input, "global_avg_pool2d")
     return _pool.GlobalAvgPool2d.apply(input)
 
 
 def relu(input, inplace=False):
-    """max(input, 0). (``inplace`` is accepted for PyTorch compatibility; a new tensor is
-    returned.)"""
+    """max(input, 0). (``inplace`` is accepted for PyTorch compatibility and ignored: a new
+    tensor is returned, ``input`` is left as it is. npconv has no in-place autograd.)"""
+    if not isinstance(input, _Tensor):
+        raise TypeError("relu(): argument 'input' must be a Tensor, not %s"
+                        % type(input).__name__)
     return _ReLU.apply(input)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
     """Inverted dropout: in training, zero each element with probability ``p`` and scale the
-    rest by 1/(1-p); ``p=1`` gives zeros. Not training (or p=0): ``input`` itself."""
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= p <= 1.0:
-        raise ValueError("dropout probability has to be between 0 and 1, but got %r" % (p,))
+    rest by 1/(1-p); ``p=1`` gives zeros. Not training (or p=0): ``input`` itself.
+    (``inplace`` is accepted and ignored, as in ``relu``.)"""
+    if isinstance(p, bool) or not isinstance(p, _Real) or not 0.0 <= p <= 1.0:
+        raise ValueError("dropout probability has to be between 0 and 1, but got %s" % (p,))
     if not training or p == 0:
         return input
     return _dropout.Dropout.apply(input, float(p))

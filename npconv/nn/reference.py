@@ -84,7 +84,8 @@ def _pool_out(size, k, s, p, d, ceil_mode):
 
 def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Returns (y, indices): the max of each window (pixels outside the input are skipped)
-    and the flat index h*W + w of its first maximum in row-major scan order."""
+    and the flat index h*W + w of its first maximum in row-major scan order; a window
+    holding a NaN gives NaN and the index of its last NaN (PyTorch's rule)."""
     kH, kW = _pair(kernel_size)
     sH, sW = _pair(stride if stride is not None else kernel_size)
     pH, pW = _pair(padding)
@@ -103,8 +104,11 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
                         for j in range(kW):
                             h = ho * sH - pH + i * dH
                             w = wo * sW - pW + j * dW
-                            if 0 <= h < H and 0 <= w < W and x[n, c, h, w] > best:
-                                best, arg = x[n, c, h, w], h * W + w
+                            if not (0 <= h < H and 0 <= w < W):
+                                continue
+                            v = x[n, c, h, w]
+                            if v > best or math.isnan(v):
+                                best, arg = v, h * W + w
                     y[n, c, ho, wo] = best
                     idx[n, c, ho, wo] = arg
     return y, idx

@@ -162,6 +162,57 @@ def test_max_pool_ties_send_gradient_to_first_maximum():
                                                      [0, 0, 0, 0], [0, 0, 0, 0]])
 
 
+NAN = float("nan")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_nan_as_pytorch(dtype):
+    """A window holding a NaN gives NaN, and its index and gradient go to its last NaN
+    (values from torch 2.13), on the 2x2 fast path and the general path alike."""
+    x = np.array([[[[NAN, 2, 3, NAN], [NAN, 0, 4, 1]]]], dtype)
+    gy = np.array([[[[10, 20]]]], dtype)
+    expect = np.array([[0, 0, 0, 20], [10, 0, 0, 0]], dtype)
+    xt = T(x, True)
+    y = F.max_pool2d(xt, 2)                                   # fast path
+    y.backward(T(gy))
+    assert np.isnan(y.data).all() and y.dtype == dtype
+    np.testing.assert_array_equal(xt.grad.data[0, 0], expect)
+    xt = T(x, True)
+    y, idx = F.max_pool2d(xt, 2, return_indices=True)         # general path
+    y.backward(T(gy))
+    np.testing.assert_array_equal(idx.data.ravel(), [4, 3])
+    np.testing.assert_array_equal(xt.grad.data[0, 0], expect)
+    # padded, overlapping: no -inf from a NaN behind the padding
+    xt = T(np.array([[[[1, 2], [NAN, 0]]]], dtype), True)
+    y, idx = F.max_pool2d(xt, 2, stride=1, padding=1, return_indices=True)
+    np.testing.assert_array_equal(y.data.ravel(), [1, 2, 2, NAN, NAN, 2, NAN, NAN, 0])
+    np.testing.assert_array_equal(idx.data.ravel(), [0, 1, 1, 2, 2, 1, 2, 2, 3])
+    y.backward(T(np.arange(1, 10, dtype=dtype).reshape(1, 1, 3, 3)))
+    np.testing.assert_array_equal(xt.grad.data.ravel(), [1, 11, 24, 9])
+
+
+@pytest.mark.parametrize("cfg", MAX_GRID, ids=[str(i) for i in range(len(MAX_GRID))])
+def test_max_pool_nan_windows_match_reference(cfg, rng):
+    N, C, H, W, k, s, p, d, ceil = cfg
+    x = rng.standard_normal((N, C, H, W))
+    x[rng.random(x.shape) < 0.2] = NAN
+    ref, ref_idx = R.max_pool2d(x, k, s, p, d, ceil)
+    gy = rng.standard_normal(ref.shape)
+    expect = np.zeros((N * C, H * W))            # gy scattered to the reference's winners
+    for plane, (idx, g) in enumerate(zip(ref_idx.reshape(N * C, -1), gy.reshape(N * C, -1))):
+        np.add.at(expect[plane], idx, g)
+    for indices in (False, True):                # (the 2x2 cases take the fast path without)
+        xt = T(x, True)
+        out = F.max_pool2d(xt, k, s, p, d, ceil, return_indices=indices)
+        y = out[0] if indices else out
+        np.testing.assert_array_equal(y.data, ref)
+        if indices:
+            np.testing.assert_array_equal(out[1].data, ref_idx)
+        y.backward(T(gy))                        # (overlapping windows: sums in any order)
+        np.testing.assert_allclose(xt.grad.data.reshape(N * C, -1), expect, rtol=1e-12,
+                                   atol=1e-12)
+
+
 def test_float32_preserved(rng):
     x = T(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), True)
     outs = [F.max_pool2d(x, 2), F.max_pool2d(x, 3, 2, 1), F.avg_pool2d(x, 3, 2, 1),

@@ -1,5 +1,6 @@
 """Activation layers: ``ReLU``, ``LeakyReLU``, ``Sigmoid``, ``Tanh``, ``Softmax``,
-``LogSoftmax``."""
+``LogSoftmax``. ``inplace=True`` is accepted, for PyTorch's signatures, and ignored: the
+layer returns a new tensor (npconv has no in-place autograd)."""
 from .. import functional as F
 from .module import Module
 

@@ -10,12 +10,10 @@ from .module import Module, Parameter
 __all__ = ["Conv2d", "ConvTranspose2d"]
 
 
-def _pair(v):
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError("expected an int or a pair, got %r" % (v,))
-        return tuple(int(a) for a in v)
-    return (int(v), int(v))
+def _pair(v, name, cls):
+    """int or pair of ints -> (a, b), checked as ``F.conv2d`` checks it (a float such as
+    ``stride=1.5`` is an error, not truncated)."""
+    return F._pair(v, name, cls)
 
 
 class _ConvNd(Module):
@@ -30,14 +28,28 @@ class _ConvNd(Module):
             raise ValueError("out_channels must be divisible by groups")
         if padding_mode != "zeros":
             raise ValueError("padding_mode %r is not supported (only 'zeros')" % padding_mode)
+        cls = type(self).__name__
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.kernel_size = _pair(kernel_size)
-        self.stride = _pair(stride)
-        self.padding = padding if isinstance(padding, str) else _pair(padding)
-        self.dilation = _pair(dilation)
+        self.kernel_size = _pair(kernel_size, "kernel_size", cls)
+        self.stride = _pair(stride, "stride", cls)
+        self.dilation = _pair(dilation, "dilation", cls)
+        if isinstance(padding, str):
+            # checked here as PyTorch does, not at the first forward
+            if padding not in ("same", "valid"):
+                raise ValueError("%s: invalid padding string %r, should be one of 'valid', "
+                                 "'same' or an int / pair of ints" % (cls, padding))
+            if padding == "same" and self.stride != (1, 1):
+                raise ValueError("%s: padding='same' is not supported for strided "
+                                 "convolutions (got stride %s)" % (cls, self.stride))
+            if transposed:
+                raise ValueError("%s: padding must be an int or a pair of ints, but got %r"
+                                 % (cls, padding))
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, "padding", cls)
         self.transposed = transposed
-        self.output_padding = _pair(output_padding)
+        self.output_padding = _pair(output_padding, "output_padding", cls)
         self.groups = int(groups)
         self.padding_mode = padding_mode
         dt = numpy.dtype(dtype or numpy.float32)
@@ -106,6 +118,30 @@ class ConvTranspose2d(_ConvNd):
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
                          True, output_padding, groups, bias, padding_mode, device, dtype)
 
-    def forward(self, input):
+    def forward(self, input, output_size=None):
+        """``output_size``: the (H, W) (or (N, C, H, W)) wanted, as PyTorch: a stride > 1
+        leaves the output size ambiguous, and this picks the ``output_padding`` for it
+        (overriding the module's)."""
+        op = self.output_padding
+        if output_size is not None:
+            op = self._output_padding(input, output_size)
         return F.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                  self.output_padding, self.groups, self.dilation)
+                                  op, self.groups, self.dilation)
+
+    def _output_padding(self, input, output_size):
+        size = tuple(int(s) for s in output_size)
+        if len(size) == 4:
+            size = size[2:]
+        if len(size) != 2 or len(input.shape) != 4:
+            raise ValueError("ConvTranspose2d: output_size must have 2 or 4 elements (for a "
+                             "4-D input), but got %r" % (tuple(output_size),))
+        # the smallest output per axis (output_padding 0); up to stride - 1 more can be had
+        least = [(input.shape[2 + a] - 1) * self.stride[a] - 2 * self.padding[a]
+                 + self.dilation[a] * (self.kernel_size[a] - 1) + 1 for a in range(2)]
+        most = [least[a] + max(self.stride[a], self.dilation[a]) - 1 for a in range(2)]
+        if not all(least[a] <= size[a] <= most[a] for a in range(2)):
+            raise ValueError("ConvTranspose2d: requested an output size of %s, but valid sizes "
+                             "range from %s to %s (for an input of %s)"
+                             % (list(size), least, most, list(input.shape[2:])))
+        op = [size[a] - least[a] for a in range(2)]
+        return tuple(op)

@@ -35,8 +35,6 @@ class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
                  count_include_pad=True, divisor_override=None):
         super().__init__()
-        if divisor_override is not None:
-            raise ValueError("AvgPool2d: divisor_override is not supported by npconv")
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
@@ -50,6 +48,8 @@ class AvgPool2d(Module):
             kw["ceil_mode"] = True
         if not self.count_include_pad:
             kw["count_include_pad"] = False
+        if self.divisor_override is not None:
+            kw["divisor_override"] = self.divisor_override
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, **kw)
 
     def extra_repr(self):
