@@ -97,6 +97,10 @@ def _decode(node, arrays, device):
     if isinstance(node, dict):
         if "tensor" in node:
             arr = arrays[node["tensor"]]
+            if node.get("requires_grad") and arr.dtype.kind not in "fc":
+                # save never writes this: Tensor would refuse it with a RuntimeError
+                raise ValueError("a tensor that requires grad holds a %s array (expected "
+                                 "floating point)" % arr.dtype)
             if device is not None:
                 arr = _backend.move_array(arr, device)
             if node.get("parameter"):
@@ -184,21 +188,40 @@ def load(f, map_location=None):
         else:
             with open(name, "rb") as fh:
                 data = fh.read()
-        with numpy.load(io.BytesIO(data), allow_pickle=False) as z:
-            if _STRUCT not in z.files:
-                raise ValueError("no %s entry: not a checkpoint written by npconv.save"
-                                 % _STRUCT)
-            structure = json.loads(bytes(z[_STRUCT]).decode("utf-8"))
-            if not isinstance(structure, dict) or structure.get("format") != _FORMAT:
-                raise ValueError("unrecognised structure entry")
-            if structure.get("version", 0) > _VERSION:
-                raise ValueError("written by a newer npconv (format version %s)"
-                                 % structure.get("version"))
-            n = sum(1 for k in z.files if k != _STRUCT)
-            arrays = [z["a%d" % i] for i in range(n)]   # reads (and CRC-checks) every entry
-        root = structure["root"]
-        return _decode(root, arrays, map_location)
-    except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, TypeError,
-            IndexError, UnicodeDecodeError, zipfile.LargeZipFile) as e:
-        raise CheckpointError("npconv.load: %r is not a readable npconv checkpoint (truncated "
-                              "or corrupt file?): %s: %s" % (name, type(e).__name__, e)) from e
+        structure, arrays = _read_archive(data)
+    except _CORRUPT + (RuntimeError,) as e:
+        # zipfile refuses some damaged entries with RuntimeError (an "encrypted" flag) or
+        # NotImplementedError (an unknown compression method), both RuntimeErrors
+        raise _corrupt(name, e) from e
+    try:
+        return _decode(structure["root"], arrays, map_location)
+    except _CORRUPT as e:
+        # not RuntimeError in general here: a map_location device that is not available
+        # raises one, and that is no fault of the file
+        raise _corrupt(name, e) from e
+
+
+# what a malformed file raises while read or decoded (RecursionError: absurdly deep nesting)
+_CORRUPT = (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError, TypeError,
+            IndexError, UnicodeDecodeError, zipfile.LargeZipFile, RecursionError)
+
+
+def _corrupt(name, e):
+    return CheckpointError("npconv.load: %r is not a readable npconv checkpoint (truncated "
+                           "or corrupt file?): %s: %s" % (name, type(e).__name__, e))
+
+
+def _read_archive(data):
+    """(structure, arrays) from the bytes of a checkpoint file."""
+    with numpy.load(io.BytesIO(data), allow_pickle=False) as z:
+        if _STRUCT not in z.files:
+            raise ValueError("no %s entry: not a checkpoint written by npconv.save" % _STRUCT)
+        structure = json.loads(bytes(z[_STRUCT]).decode("utf-8"))
+        if not isinstance(structure, dict) or structure.get("format") != _FORMAT:
+            raise ValueError("unrecognised structure entry")
+        if structure.get("version", 0) > _VERSION:
+            raise ValueError("written by a newer npconv (format version %s)"
+                             % structure.get("version"))
+        n = sum(1 for k in z.files if k != _STRUCT)
+        arrays = [z["a%d" % i] for i in range(n)]   # reads (and CRC-checks) every entry
+    return structure, arrays

@@ -592,14 +592,22 @@ class Tensor:
         return bool(self.data.flags.c_contiguous)
 
     def flatten(self, start_dim=0, end_dim=-1):
-        n = self.ndim
-        if n == 0:
+        """Merge dims ``start_dim`` .. ``end_dim`` into one; a 0-d tensor becomes shape (1,).
+        Dims are checked as PyTorch's (a 0-d tensor counts as 1-d)."""
+        n = max(self.ndim, 1)
+        s, e = (_red._axes((d,), n)[0] for d in (start_dim, end_dim))   # IndexError if out
+        if s > e:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after "
+                               "end_dim (got start_dim=%d, end_dim=%d for a %d-d tensor)"
+                               % (start_dim, end_dim, self.ndim))
+        if self.ndim == 0:
             return self.reshape(1)
-        s, e = start_dim % n, end_dim % n
-        shape = self.shape[:s] + (-1,) + self.shape[e + 1:]
         if s == e:
             return self
-        return self.reshape(shape)
+        size = 1
+        for d in self.shape[s:e + 1]:
+            size *= d        # explicit, not -1: NumPy cannot infer -1 next to a 0-size dim
+        return self.reshape(self.shape[:s] + (size,) + self.shape[e + 1:])
 
     def squeeze(self, dim=None):
         if dim is None:

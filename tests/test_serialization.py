@@ -140,6 +140,58 @@ def test_load_never_unpickles(tmp_path):
         nc.save({"x": np.array([object()], dtype=object)}, tmp_path / "o.npz")
 
 
+def _write_raw(path, root, **arrays):
+    """A checkpoint with a hand-made structure entry (what a corrupt file could hold);
+    ``root``: a JSON-able node or its JSON text."""
+    text = root if isinstance(root, str) else json.dumps(root)
+    struct = '{"format": "npconv-checkpoint", "version": 1, "root": %s}' % text
+    np.savez(path, __npconv__=np.frombuffer(struct.encode(), np.uint8), **arrays)
+
+
+@pytest.mark.parametrize("field, bit", [(8, 1), (10, 2)])
+def test_corrupt_zip_directory_raises_checkpoint_error(tmp_path, field, bit):
+    # the general-purpose flag's 'encrypted' bit (zipfile: RuntimeError) and the compression
+    # method (zipfile: NotImplementedError) of a central-directory entry
+    path = tmp_path / "good.npz"
+    nc.save({"w": nc.tensor(np.arange(10.0))}, path)
+    raw = bytearray(path.read_bytes())
+    for cd in (raw.find(b"PK\x01\x02"), raw.rfind(b"PK\x01\x02")):   # first and last entry
+        bad = bytearray(raw)
+        bad[cd + field] ^= bit
+        (tmp_path / "bad.npz").write_bytes(bytes(bad))
+        with pytest.raises(CheckpointError, match="bad.npz") as e:
+            nc.load(tmp_path / "bad.npz")
+        assert isinstance(e.value.__cause__, RuntimeError)   # chained, NotImplementedError too
+
+
+def test_corrupt_structure_raises_checkpoint_error(tmp_path):
+    # nested 2000 deep: RecursionError, from json or from decoding
+    _write_raw(tmp_path / "deep.npz", '{"list": [' * 2000 + "null" + "]}" * 2000)
+    with pytest.raises(CheckpointError, match="deep.npz") as e:
+        nc.load(tmp_path / "deep.npz")
+    assert isinstance(e.value.__cause__, RecursionError)
+    # a Parameter (requiring grad) over an int array: Tensor's RuntimeError unwrapped
+    _write_raw(tmp_path / "intparam.npz", {"tensor": 0, "parameter": True,
+                                           "requires_grad": True}, a0=np.arange(3))
+    with pytest.raises(CheckpointError, match="intparam.npz.*int64"):
+        nc.load(tmp_path / "intparam.npz")
+    _write_raw(tmp_path / "ok.npz", {"tensor": 0, "parameter": True}, a0=np.arange(3))
+    p = nc.load(tmp_path / "ok.npz")
+    assert isinstance(p, nn.Parameter) and not p.requires_grad
+
+
+def test_unavailable_map_location_is_not_blamed_on_the_file(tmp_path, monkeypatch):
+    # a device error while placing arrays is no corruption: it is raised as it is
+    nc.save({"w": nc.ones(2)}, tmp_path / "c.npz")
+
+    def refuse(arr, device):
+        raise RuntimeError("device %r is not available" % device)
+    monkeypatch.setattr(nc.backend, "move_array", refuse)
+    with pytest.raises(RuntimeError, match="not available") as e:
+        nc.load(tmp_path / "c.npz", map_location="cuda")
+    assert type(e.value) is RuntimeError
+
+
 def test_file_is_a_plain_npz(tmp_path):
     nc.save({"w": np.ones(3, np.float32)}, tmp_path / "c")
     with zipfile.ZipFile(tmp_path / "c") as z:

@@ -231,3 +231,35 @@ def test_integer_and_logical_ops_without_grad():
     assert m1.any().shape == () and isinstance(m1.all().data, np.ndarray)
     x = nc.tensor([1.5, -2.5], requires_grad=True)
     assert not (x // 1).requires_grad and (x // 1).tolist() == [1.0, -3.0]
+
+
+def test_flatten_checks_dims_like_pytorch():
+    x = nc.ones(2, 3, 4, 5)
+    assert x.flatten().shape == (120,) and x.flatten(1, -2).shape == (2, 12, 5)
+    assert x.flatten(-1).shape == (2, 3, 4, 5)
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-4, 3\], but got 5"):
+        x.flatten(0, 5)
+    with pytest.raises(IndexError, match="but got -5"):
+        x.flatten(-5)
+    for s, e in ((2, 1), (-1, 0), (3, -2)):
+        with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
+            x.flatten(s, e)
+    # a 0-d tensor counts as 1-d: it flattens to (1,), dims 0 and -1 only
+    assert nc.tensor(3.0).flatten().shape == (1,)
+    assert nc.tensor(3.0).flatten(-1, 0).shape == (1,)
+    with pytest.raises(IndexError, match=r"\[-1, 0\], but got 1"):
+        nc.tensor(3.0).flatten(1)
+    # a 0-size dim next to the merged ones
+    assert nc.zeros(0, 3, 4).flatten(1).shape == (0, 12)
+
+
+@pytest.mark.parametrize("shape, dim", [((0, 3), None), ((3, 0), 1), ((3, 0), (0, 1)),
+                                        ((0, 3), 0)])
+def test_mean_over_no_elements_is_nan_with_an_empty_gradient(shape, dim):
+    # as PyTorch: NaN forward, and backward gives the (empty) input's shape, no error
+    x = nc.zeros(*shape, dtype=np.float64, requires_grad=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        y = x.mean() if dim is None else x.mean(dim)
+    assert np.all(np.isnan(y.detach().numpy()))
+    y.sum().backward()
+    assert x.grad.shape == shape and x.grad.dtype == np.float64

@@ -159,14 +159,16 @@ class CrossEntropy(Function):
                 grad -= keep[:, None] * (s / c)
             else:
                 grad -= keep[:, None] * (weight * (s / c))[None, :]
-        if not bool(keep.all()):
-            grad = xp.where(keep[:, None], grad, 0)
         if ctx.reduction == "none":
             grad *= g.reshape(-1)[:, None]
         elif ctx.reduction == "mean":
             grad *= g / ctx.denom
         else:
             grad *= g
+        # masked after scaling: ignored rows get exactly 0 even when the scale is inf or NaN
+        # (every row ignored: denom 0), as PyTorch, whose loss is NaN but gradient 0 there
+        if not bool(keep.all()):
+            grad = xp.where(keep[:, None], grad, 0)
         return grad.astype(logp.dtype, copy=False), None, None, None, None, None, None
 
 
@@ -226,13 +228,13 @@ class NLLLoss(Function):
         wt = keep.astype(x.dtype) if weight is None else weight[tt] * keep
         loss = -(wt * xp.where(keep, x[rows, tt], 0))
         out, denom = _reduce_weighted(loss, wt, reduction, shape)
-        ctx.save_for_backward(tt, wt)
+        ctx.save_for_backward(tt, wt, keep)
         ctx.m_c, ctx.dtype, ctx.denom, ctx.reduction = (m, c), x.dtype, denom, reduction
         return xp.asarray(out, dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
-        tt, wt = ctx.saved_tensors
+        tt, wt, keep = ctx.saved_tensors
         xp = get_array_module(wt)
         m, c = ctx.m_c
         grad = xp.zeros((m, c), dtype=ctx.dtype)
@@ -242,6 +244,8 @@ class NLLLoss(Function):
             scale = -wt * (g / ctx.denom)
         else:
             scale = -wt * g
+        # ignored rows get exactly 0 (not 0 * inf = NaN when every row is ignored), as PyTorch
+        scale = xp.where(keep, scale, 0)
         grad[xp.arange(m), tt] = scale
         return grad, None, None, None, None, None
 

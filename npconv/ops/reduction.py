@@ -76,6 +76,9 @@ class Mean(Function):
     @staticmethod
     def backward(ctx, g):
         xp = get_array_module(g)
+        if ctx.n == 0:
+            # a mean over no elements (NaN, as PyTorch): the input is empty, so is its gradient
+            return xp.zeros(ctx.shape, dtype=g.dtype)
         g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim) * (1.0 / ctx.n)
         return _broadcast_back(xp, g, ctx.shape)
 

@@ -18,10 +18,23 @@ class _Required:
 required = _Required()
 
 
+def _split_names(params):
+    """(tensors, names) from a group's params, which may be (name, tensor) pairs as
+    ``model.named_parameters()`` gives (PyTorch accepts both); names None without them."""
+    named = [isinstance(p, tuple) for p in params]
+    if not any(named):
+        return params, None
+    if not all(named):
+        raise ValueError("all optimizer params should be with/without names. Some param "
+                         "names are missing")
+    return [p[1] for p in params], [p[0] for p in params]
+
+
 class Optimizer:
     """Base class: ``Optimizer(params, defaults)`` where ``params`` is an iterable of
-    Parameters or of dicts (parameter groups: ``{'params': [...], 'lr': ...}``); options a
-    group does not give come from ``defaults``.
+    Parameters, of (name, Parameter) pairs (``model.named_parameters()``; the names are kept
+    in the group as ``'param_names'``) or of dicts (parameter groups:
+    ``{'params': [...], 'lr': ...}``); options a group does not give come from ``defaults``.
 
     ``state[p]`` holds each parameter's buffers as raw backend arrays (on the parameter's
     device, in its dtype). Subclasses implement ``step()``; updates are made in place on
@@ -53,7 +66,7 @@ class Optimizer:
             raise TypeError("optimizer parameters need to be organized in ordered collections, "
                             "but the ordering of tensors in sets will change between runs. "
                             "Please use a list instead.")
-        params = list(params)
+        params, names = _split_names(list(params))
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
@@ -62,13 +75,25 @@ class Optimizer:
                 raise ValueError("can't optimize a non-leaf Tensor")
         group = dict(param_group)
         group["params"] = params
+        if names is not None:
+            group["param_names"] = names     # PyTorch's key: kept in state_dict's groups
         for k, v in self.defaults.items():
             if v is required and k not in group:
                 raise ValueError("parameter group didn't specify a value of required "
                                  "optimization parameter " + k)
             group.setdefault(k, v)
+        if len({id(p) for p in params}) != len(params):
+            # PyTorch only warns; an error here, as such a parameter would be updated twice
+            raise ValueError("optimizer contains a parameter group with duplicate parameters "
+                             "(%d parameters, %d distinct): each must appear once"
+                             % (len(params), len({id(p) for p in params})))
+        for g in self.param_groups:
+            if ("param_names" in g) != ("param_names" in group):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group %s names to the optimizer"
+                                 % ("with" if "param_names" in group else "without"))
         seen = {id(p) for g in self.param_groups for p in g["params"]}
-        if any(id(p) in seen for p in params) or len({id(p) for p in params}) != len(params):
+        if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)
 

@@ -97,6 +97,36 @@ def test_state_dict_layout_matches_pytorch():
     assert nb(nc.randn(2, 5, 2, 2)).shape == (2, 5, 2, 2)
 
 
+def test_load_state_dict_without_num_batches_tracked():
+    # checkpoints from before the buffer: it is not reported missing and the count is kept,
+    # as PyTorch does for a state dict without version metadata
+    src = nn.Sequential(nn.BatchNorm1d(2))
+    src[0].running_mean.data[:] = [1.0, 2.0]
+    old = {k: v for k, v in src.state_dict().items() if k != "0.num_batches_tracked"}
+    dst = nn.Sequential(nn.BatchNorm1d(2))
+    dst[0].num_batches_tracked.data[...] = 4
+    res = dst.load_state_dict(old)
+    assert res.missing_keys == [] and res.unexpected_keys == []
+    assert "0.num_batches_tracked" not in old                   # the caller's dict untouched
+    assert int(dst[0].num_batches_tracked.item()) == 4
+    np.testing.assert_array_equal(dst[0].running_mean.numpy(), [1.0, 2.0])
+    assert dst.load_state_dict(old, strict=False).missing_keys == []
+    # without running statistics there is nothing to fill in
+    plain = nn.BatchNorm1d(2, track_running_stats=False)
+    plain.load_state_dict({"weight": np.ones(2), "bias": np.zeros(2)})
+
+
+@pytest.mark.parametrize("count", [np.array(3), np.array([3])])
+def test_load_num_batches_tracked_0d_or_1_element(count):
+    # a 0-d buffer accepts a shape-(1,) entry (PyTorch's rule for pre-0.4 checkpoints)
+    bn = nn.BatchNorm1d(2)
+    sd = dict(bn.state_dict(), num_batches_tracked=count)
+    bn.load_state_dict(sd)
+    assert bn.num_batches_tracked.shape == () and int(bn.num_batches_tracked.item()) == 3
+    with pytest.raises(RuntimeError, match="size mismatch for num_batches_tracked"):
+        bn.load_state_dict(dict(sd, num_batches_tracked=np.array([[3]])))
+
+
 @pytest.mark.parametrize("shape", [(4, 3), (3, 3, 5), (2, 3, 3, 4)])
 def test_gradcheck_training(rng, shape):
     x = nc.tensor(rng.standard_normal(shape), requires_grad=True)

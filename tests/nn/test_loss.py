@@ -102,6 +102,27 @@ def test_cross_entropy_nan_handling():
     assert F.cross_entropy(nc.zeros(2, 3), nc.tensor([-100, -100]), reduction="sum").item() == 0
 
 
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+def test_all_ignored_mean_has_nan_loss_but_zero_gradient(fn):
+    # as PyTorch: 'mean' over no rows is 0/0 = NaN, yet ignored rows get exactly 0 gradient
+    x = t64([[0.1, 0.2, 0.3], [1.0, -1.0, 0.5]])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = fn(x, nc.tensor([-100, -100]))
+        loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((2, 3)))
+    # a zero-weight kept row next to an ignored one: NaN for the kept row only (PyTorch's values)
+    x.grad = None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fn(x, nc.tensor([0, -100]), weight=nc.tensor([0.0, 1.0, 1.0])).backward()
+    g = x.grad.numpy()
+    assert np.isnan(g[0, 0]) and np.all(g[1] == 0)
+    # an ignored row's gradient stays 0 even when the upstream gradient there is NaN
+    x.grad = None
+    (fn(x, nc.tensor([-100, 1]), reduction="none") * nc.tensor([np.nan, 1.0])).sum().backward()
+    assert np.all(x.grad.numpy()[0] == 0) and np.all(np.isfinite(x.grad.numpy()[1]))
+
+
 def test_cross_entropy_validation():
     x = nc.zeros(4, 3)
     with pytest.raises(IndexError, match="Target 3 is out of bounds"):
@@ -166,6 +187,17 @@ def test_mse_l1(rng, reduction):
         F.mse_loss(t64(a, False), t64(b[:, :2], False))
     with pytest.raises(ValueError, match="shape"):
         F.l1_loss(t64(a, False), t64(b[0], False))
+
+
+@pytest.mark.parametrize("fn", [F.mse_loss, F.l1_loss])
+def test_mean_losses_of_empty_input_backward(fn):
+    # as PyTorch: NaN loss, and the (empty) gradient has the input's shape
+    a, b = t64(np.zeros((0, 3))), t64(np.zeros((0, 3)))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loss = fn(a, b)
+    assert np.isnan(loss.item())
+    loss.backward()
+    assert a.grad.shape == (0, 3) and b.grad.shape == (0, 3)
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])

@@ -147,6 +147,22 @@ def test_train_eval_flags():
         net.train("yes")
 
 
+def test_train_goes_through_each_childs_train():
+    # as PyTorch: train(mode) recurses via the children's own train, so overrides hold
+    class FrozenBN(nn.BatchNorm1d):
+        def train(self, mode=True):
+            return super().train(False)
+
+    net = nn.Sequential(nn.Linear(2, 2), nn.Sequential(FrozenBN(2), nn.ReLU()))
+    assert net.train() is net
+    assert net.training and net[0].training and net[1].training and net[1][1].training
+    assert not net[1][0].training
+    net.eval()
+    assert not any(m.training for m in net.modules())
+    net.train()
+    assert not net[1][0].training
+
+
 def test_zero_grad_and_requires_grad():
     net = nn.Linear(3, 2)
     net(nc.randn(4, 3)).sum().backward()
@@ -254,6 +270,23 @@ def test_sequential_indexing_slicing_len_iteration():
     assert named(nc.randn(5, 2)).shape == (5, 2)
 
 
+def test_sequential_del_and_pop_renumber_like_pytorch():
+    a, b, c = nn.ReLU(), nn.Linear(2, 2), nn.Tanh()
+    named = nn.Sequential(collections.OrderedDict([("a", a), ("fc", b), ("c", c)]))
+    del named[0]
+    assert list(named._modules) == ["0", "1"] and list(named) == [b, c]
+    assert list(named.state_dict()) == ["0.weight", "0.bias"]
+    seq = nn.Sequential(a, b, c)
+    assert seq.pop(-1) is c and list(seq._modules) == ["0", "1"] and list(seq) == [a, b]
+    assert seq.pop(0) is a and list(seq._modules) == ["0"] and seq[0] is b
+    with pytest.raises(IndexError):
+        seq.pop(3)
+    seq = nn.Sequential(a, b, c)
+    head = seq.pop(slice(0, 2))
+    assert isinstance(head, nn.Sequential) and list(head) == [a, b]
+    assert list(seq._modules) == ["0"] and seq[0] is c
+
+
 def test_modulelist():
     ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     assert len(ml) == 3 and isinstance(ml[-1], nn.Linear)
@@ -287,6 +320,16 @@ def test_identity_and_flatten():
     x.requires_grad_(True)
     nn.Flatten()(x).sum().backward()
     assert x.grad.shape == x.shape
+    # dims are checked as PyTorch's (these used to give (2, 3, 1, 4, 5), (6, 4, 5), (2, 60))
+    with pytest.raises(RuntimeError, match="start_dim cannot come after end_dim"):
+        nn.Flatten(2, 1)(x)
+    with pytest.raises(IndexError, match=r"expected to be in range of \[-4, 3\], but got 5"):
+        nn.Flatten(0, 5)(x)
+    with pytest.raises(IndexError, match="but got 5"):
+        nn.Flatten(5)(x)
+    with pytest.raises(IndexError, match=r"\[-1, 0\], but got 1"):
+        nn.Flatten()(nc.ones(3))
+    assert nn.Flatten(0)(nc.tensor(2.0)).shape == (1,)
 
 
 def test_deepcopy_and_pickle():

@@ -195,6 +195,39 @@ def test_param_groups(rng):
         SGD([a], lr=-1)
 
 
+def test_duplicate_parameters_in_a_group_are_an_error_saying_so():
+    a = nn.Parameter(nc.ones(1))
+    for params in ([a, a], [{"params": [a, a]}]):
+        with pytest.raises(ValueError, match="parameter group with duplicate parameters"):
+            SGD(params, lr=0.1)
+
+
+def test_named_parameters_are_accepted_and_names_kept(tmp_path):
+    # as PyTorch 2.13: (name, Parameter) pairs; the names go to the group's 'param_names'
+    model = nn.Linear(2, 1)
+    opt = SGD(model.named_parameters(), lr=0.1, momentum=0.9)
+    g = opt.param_groups[0]
+    assert g["param_names"] == ["weight", "bias"]
+    assert g["params"][0] is model.weight and g["params"][1] is model.bias
+    b0 = model.bias.detach().numpy().copy()
+    model.weight.grad, model.bias.grad = nc.ones(1, 2), nc.ones(1)
+    opt.step()
+    np.testing.assert_allclose(model.bias.detach().numpy(), b0 - 0.1, rtol=1e-6)
+    sd = opt.state_dict()
+    assert sd["param_groups"][0]["param_names"] == ["weight", "bias"]
+    assert sd["param_groups"][0]["params"] == [0, 1] and set(sd["state"]) == {0, 1}
+    nc.save(sd, tmp_path / "o")
+    opt2 = SGD(nn.Linear(2, 1).named_parameters(), lr=1.0, momentum=0.9)
+    opt2.load_state_dict(nc.load(tmp_path / "o"))
+    assert opt2.param_groups[0]["lr"] == 0.1
+    assert opt2.param_groups[0]["param_names"] == ["weight", "bias"]
+    # names for all or none, in every group (PyTorch's errors)
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        SGD([("w", model.weight), model.bias], lr=0.1)
+    with pytest.raises(ValueError, match="with/without names"):
+        SGD([{"params": [("w", model.weight)]}, {"params": [model.bias]}], lr=0.1)
+
+
 @pytest.mark.parametrize("cls,kw", [(SGD, dict(lr=0.1, momentum=0.9)),
                                     (Adam, dict(lr=0.01, amsgrad=True)),
                                     (AdamW, dict(lr=0.01, betas=(0.8, 0.9)))])

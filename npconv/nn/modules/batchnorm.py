@@ -56,6 +56,14 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def _upgrade_state_dict(self, state_dict, prefix):
+        # checkpoints from before the num_batches_tracked buffer lack it: the current count
+        # is kept and the key is not reported missing, as PyTorch does for a state dict
+        # without version metadata (npconv's never carry any)
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict:
+            state_dict[key] = self.num_batches_tracked
+
     def _check_input_dim(self, input):
         if input.ndim not in self._expected_dims:
             raise ValueError("expected %s input (got %dD input)"

@@ -53,7 +53,8 @@ class Sequential(_Appendable, Module):
     ``Sequential(m0, m1, ...)`` names the children ``0``, ``1``, ... (so the state_dict keys
     are ``0.weight``...); ``Sequential(OrderedDict([('conv', m0), ...]))`` uses the given
     names. Supports ``len``, iteration, ``seq[i]``, ``seq[a:b]`` (a new Sequential holding
-    the same modules), ``append`` and ``del seq[i]``."""
+    the same modules), ``append``, ``insert``, ``pop`` and ``del seq[i]`` (the last three
+    renumber the children ``0``, ``1``, ..., named ones included, as PyTorch)."""
 
     def __init__(self, *args):
         super().__init__()
@@ -106,11 +107,15 @@ class Sequential(_Appendable, Module):
                 del self._modules[k]
         else:
             del self._modules[keys[_index(idx, len(keys), "Sequential")]]
-        # keep the numbering contiguous, as PyTorch does
-        items = list(self._modules.items())
-        self._modules.clear()
-        for i, (k, m) in enumerate(items):
-            self._modules[str(i) if k.isdigit() else k] = m
+        # PyTorch renumbers the rest 0, 1, ..., even children that were given names
+        _renumber(self, list(self._modules.values()))
+
+    def pop(self, index):
+        """Remove and return the module at ``index`` (a slice: a Sequential of them, with
+        their names), renumbering the rest as ``del`` does."""
+        module = self[index]
+        del self[index]
+        return module
 
     def insert(self, index, module):
         items = list(self._modules.values())

@@ -63,14 +63,8 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input):
-        nd = input.ndim
-        s = self.start_dim % max(nd, 1)
-        e = self.end_dim % max(nd, 1)
-        shape = input.shape
-        n = 1
-        for d in shape[s:e + 1]:
-            n *= d
-        return input.reshape(shape[:s] + (n,) + shape[e + 1:])
+        # as PyTorch: Tensor.flatten checks the dims against the input
+        return input.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self):
         return "start_dim=%d, end_dim=%d" % (self.start_dim, self.end_dim)

@@ -298,11 +298,15 @@ class Module:
     # ------------------------------------------------------------ modes, grads
     def train(self, mode=True):
         """Training mode (batch statistics, dropout on) or evaluation mode (``mode=False``)
-        for this module and every descendant. Returns self."""
+        for this module and every descendant. Returns self.
+
+        Recurses through each child's own ``train`` (as PyTorch), so a subclass that
+        overrides it (say a BatchNorm kept frozen in eval mode) is respected."""
         if not isinstance(mode, bool):
             raise ValueError("training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for m in self.children():
+            m.train(mode)
         return self
 
     def eval(self):
@@ -431,6 +435,11 @@ class Module:
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError("Expected state_dict to be dict-like, got %s."
                             % type(state_dict).__name__)
+        # a copy, as PyTorch: modules may fill in entries of older formats, never in the
+        # caller's dict
+        state_dict = collections.OrderedDict(state_dict)
+        for prefix, m in self.named_modules(remove_duplicate=False):
+            m._upgrade_state_dict(state_dict, prefix + "." if prefix else "")
         own = self._own_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -440,6 +449,10 @@ class Module:
             if k not in state_dict:
                 continue
             src = _as_array(state_dict[k])
+            if target.data.ndim == 0 and tuple(src.shape) == (1,):
+                # PyTorch's backward compatibility: a 0-d entry saved by PyTorch < 0.4 (or
+                # by code that kept it 1-d) has shape (1,)
+                src = src.reshape(())
             if tuple(src.shape) != tuple(target.data.shape):
                 errors.append("size mismatch for %s: copying a param with shape %s from "
                               "checkpoint, the shape in current model is %s."
@@ -463,6 +476,11 @@ class Module:
                 xp.copyto(target.data, src, casting="unsafe")
                 target._version[0] += 1
         return IncompatibleKeys(missing, unexpected)
+
+    def _upgrade_state_dict(self, state_dict, prefix):
+        """Adapt, in place, the entries under ``prefix`` of a ``state_dict`` about to be
+        loaded into this module (keys of an older format, say); by default nothing. Called
+        by ``load_state_dict`` on every submodule, before keys are matched."""
 
     # ------------------------------------------------------------ repr
     def extra_repr(self):
