@@ -1,19 +1,19 @@
 """Tensor factories (``zeros``, ``randn``, ...) and the module-level ops (``cat``, ``where``,
 ...) that PyTorch users call as ``torch.<name>``."""
-import builtins
-
 import numpy
 
 from . import backend as _backend
 from . import random as _random
 from .ops import arithmetic as _ar
 from .ops import shape as _sh
-from .tensor import Tensor, _operand, _shape_args
+from .tensor import (Tensor, _coerce, _dim, _matmul_operand, _operand, _result_dtype,
+                     _shape_args)
 
 __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
            "randint", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
            "cat", "stack", "where", "maximum", "minimum", "clamp", "exp", "log", "sqrt", "abs",
-           "matmul", "sum", "mean", "var", "std", "max", "min", "argmax", "relu", "sigmoid",
+           "matmul", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "amax",
+           "amin", "clip", "relu", "sigmoid",
            "tanh", "softmax", "log_softmax", "flatten", "reshape", "transpose", "permute",
            "squeeze", "unsqueeze", "from_numpy", "is_tensor"]
 
@@ -59,7 +59,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if end is None:
         start, end = 0, start
     if dtype is None:
-        ints = all(isinstance(v, int) for v in (start, end, step))
+        # NumPy integers count as ints (PyTorch: arange(np.int64(3)) is int64)
+        ints = all(isinstance(v, (int, numpy.integer)) for v in (start, end, step))
         dtype = numpy.int64 if ints else numpy.float32
     return _on(device, requires_grad, lambda xp: xp.arange(start, end, step).astype(dtype))
 
@@ -140,14 +141,19 @@ def _tensors(seq, name):
     seq = list(seq)
     if not seq:
         raise ValueError("%s(): expected a non-empty sequence of Tensors" % name)
-    return [s if isinstance(s, Tensor) else Tensor(s) for s in seq]
+    ts = [s if isinstance(s, Tensor) else Tensor(s) for s in seq]
+    dt = ts[0].data.dtype
+    if all(t.data.dtype == dt for t in ts):
+        return ts
+    # mixed dtypes promote as PyTorch's (int64 with float32 gives float32, not float64)
+    dt = _result_dtype([t.data.dtype for t in ts])
+    return [t if t.data.dtype == dt else t.to(dt) for t in ts]
 
 
 def cat(tensors, dim=0):
     """Concatenate along an existing axis ``dim``."""
     ts = _tensors(tensors, "cat")
-    nd = ts[0].ndim
-    return _sh.Cat.apply(dim % builtins.max(nd, 1), *ts)
+    return _sh.Cat.apply(_dim(dim, ts[0].ndim), *ts)
 
 
 concat = cat
@@ -160,28 +166,47 @@ def stack(tensors, dim=0):
     if len(shapes) > 1:
         raise RuntimeError("stack expects each tensor to be equal size, but got %s"
                            % [list(t.shape) for t in ts])
-    return _sh.Stack.apply(dim % (ts[0].ndim + 1), *ts)
+    return _sh.Stack.apply(_dim(dim, ts[0].ndim, 1), *ts)   # the new axis: [-ndim-1, ndim]
 
 
 def where(condition, input, other):
-    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``."""
+    """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``.
+    ``condition`` must be boolean (uint8 is accepted, as PyTorch still does)."""
     cond = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
-    a, b = _operand(input), _operand(other)
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a = Tensor(a)   # two Python numbers: the default dtype, not NumPy's float64
-    return _ar.Where.apply(cond, a, b)
+    if cond.dtype != numpy.bool_:
+        if cond.dtype != numpy.uint8:
+            raise RuntimeError("where expected condition to be a boolean tensor, but got a "
+                               "tensor with dtype %s" % cond.dtype)
+        cond = cond.astype(numpy.bool_)     # PyTorch still takes uint8 (deprecated)
+    return _ar.Where.apply(cond, *_promoted(input, other))
+
+
+def _promoted(a, b):
+    """``a, b`` as operands of one elementwise op, promoted by ``_coerce`` (PyTorch's rules)
+    whichever of them is the Tensor."""
+    a, b = _operand(a), _operand(b)
+    if isinstance(a, Tensor):
+        return _coerce(a, b)
+    if isinstance(b, Tensor):
+        b, a = _coerce(b, a)
+        return a, b
+    # two Python numbers: the default dtypes (float32, int64), not NumPy's float64
+    return _coerce(Tensor(a), b)
 
 
 def maximum(a, b):
-    return _ar.Maximum.apply(_operand(a), _operand(b))
+    return _ar.Maximum.apply(*_promoted(a, b))
 
 
 def minimum(a, b):
-    return _ar.Minimum.apply(_operand(a), _operand(b))
+    return _ar.Minimum.apply(*_promoted(a, b))
 
 
 def clamp(input, min=None, max=None):
     return input.clamp(min, max)
+
+
+clip = clamp
 
 
 def _method(name):
@@ -203,6 +228,9 @@ std = _method("std")
 max = _method("max")
 min = _method("min")
 argmax = _method("argmax")
+argmin = _method("argmin")
+amax = _method("amax")
+amin = _method("amin")
 relu = _method("relu")
 sigmoid = _method("sigmoid")
 tanh = _method("tanh")
@@ -217,4 +245,8 @@ unsqueeze = _method("unsqueeze")
 
 
 def matmul(a, b):
+    if isinstance(a, Tensor):
+        return _ar.MatMul.apply(a, _matmul_operand(a, b, True))
+    if isinstance(b, Tensor):
+        return _ar.MatMul.apply(_matmul_operand(b, a, False), b)
     return _ar.MatMul.apply(_operand(a), _operand(b))

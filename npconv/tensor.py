@@ -5,7 +5,9 @@ A Tensor holds ``data`` (a raw NumPy or CuPy array), ``grad`` (a Tensor or None)
 ``Function`` from ``npconv.ops``; the Tensor layer only records the graph.
 """
 import collections
+import itertools
 import numbers
+import operator
 import weakref
 
 import numpy
@@ -43,11 +45,41 @@ def _to_array(data, dtype=None, xp=None):
     if hasattr(data, "dtype") and hasattr(data, "shape"):
         return data
     arr = numpy.asarray(data)
-    if arr.dtype == numpy.float64:
-        arr = arr.astype(_DEFAULT_FLOAT)
-    elif arr.dtype.kind in "iu" and arr.dtype != numpy.int64:
-        arr = arr.astype(numpy.int64)
+    if arr.dtype == numpy.float64 or (arr.dtype.kind in "iu" and arr.dtype != numpy.int64):
+        arr = arr.astype(_list_dtype(data, arr.dtype))
     return arr if xp is numpy else xp.asarray(arr)
+
+
+_PY_DTYPES = {float: numpy.dtype(_DEFAULT_FLOAT), int: numpy.dtype(numpy.int64),
+              bool: numpy.dtype(numpy.bool_)}
+_SEQUENCES = {list, tuple}
+
+
+def _list_dtype(data, found):
+    """The dtype PyTorch infers for ``data`` (a number or nested list) that NumPy read as
+    ``found``: Python floats count as float32 and ints as int64, but NumPy scalars and arrays
+    inside keep their own dtype (``tensor([np.float64(1.5)])`` is float64 in PyTorch)."""
+    dtypes = set()
+    level = data if isinstance(data, (list, tuple)) else [data]
+    while level:               # one depth of the nesting at a time (C-speed scans)
+        types = set(map(type, level))
+        nested = types & _SEQUENCES
+        for tp in types - nested:
+            if tp in _PY_DTYPES:
+                dtypes.add(_PY_DTYPES[tp])
+            elif issubclass(tp, numpy.generic):
+                dtypes.add(numpy.dtype(tp))
+            else:              # arrays, Tensors; else the default of NumPy's kind
+                dtypes.update(getattr(s, "dtype", None) for s in level if type(s) is tp)
+        if not nested:
+            break
+        if len(nested) < len(types):
+            level = [s for s in level if type(s) in nested]
+        level = list(itertools.chain.from_iterable(level))
+    dtypes.discard(None)
+    if not dtypes:
+        return _PY_DTYPES[float] if found.kind == "f" else _PY_DTYPES[int]
+    return _result_dtype(dtypes)
 
 
 def _operand(x):
@@ -77,21 +109,22 @@ def _coerce(t, o, true_div=False):
     o = _operand(o)
     kt = t.data.dtype.kind
     if o.__class__ is Tensor or isinstance(o, Tensor):
-        ko = o.data.dtype.kind
-        if kt == "f" or kt == "c":
-            if ko in "biu":
-                o = Tensor._wrap(o.data.astype(t.data.dtype))
-            elif o.data.dtype != t.data.dtype and (o.data.ndim == 0) != (t.data.ndim == 0):
-                # as PyTorch: a 0-d tensor of the same category does not promote a
-                # dimensioned one (x32 * tensor(0.5, float64) stays float32)
+        dt, do = t.data.dtype, o.data.dtype
+        ct, co = _CATEGORY.get(kt, 1), _CATEGORY.get(do.kind, 1)
+        if ct == co:
+            if dt != do and (o.data.ndim == 0) != (t.data.ndim == 0):
+                # as PyTorch: a 0-d tensor of the same category does not widen a
+                # dimensioned one (x32 * tensor(0.5, float64) stays float32, int32 + tensor(1)
+                # stays int32)
                 if o.data.ndim == 0:
-                    o = o.to(t.data.dtype)
+                    o = o.to(dt)
                 else:
-                    t = t.to(o.data.dtype)
-            return t, o
-        if ko == "f" or ko == "c":
-            return Tensor._wrap(t.data.astype(o.data.dtype)), o
-        if true_div:
+                    t = t.to(do)
+        elif ct >= 2 > co:          # float/complex meets int/bool: the float dtype wins
+            o = Tensor._wrap(o.data.astype(dt))
+        elif co >= 2 > ct:
+            t = Tensor._wrap(t.data.astype(do))
+        if true_div and ct < 2 and co < 2:
             return (Tensor._wrap(t.data.astype(_DEFAULT_FLOAT)),
                     Tensor._wrap(o.data.astype(_DEFAULT_FLOAT)))
         return t, o
@@ -100,6 +133,24 @@ def _coerce(t, o, true_div=False):
     if true_div or isinstance(o, float):
         return Tensor._wrap(t.data.astype(_DEFAULT_FLOAT)), o
     return t, o
+
+
+# PyTorch's dtype categories: a higher category wins whatever the widths
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _result_dtype(dtypes):
+    """The dtype of an op over dimensioned tensors of ``dtypes`` (``cat``, ``stack``, a
+    list's elements), pairwise by ``_coerce``'s rules: an int64 tensor with a float32 one
+    gives float32, not NumPy's float64."""
+    it = iter(dtypes)
+    out = numpy.dtype(next(it))
+    for d in it:
+        if d != out:
+            # empty stand-ins: only their dtypes matter
+            a, b = _coerce(Tensor._wrap(numpy.empty(0, out)), Tensor._wrap(numpy.empty(0, d)))
+            out = numpy.result_type(a.data, b.data)
+    return out
 
 
 class Tensor:
@@ -192,6 +243,13 @@ class Tensor:
         if self.data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self.data.shape[0]
+
+    def __iter__(self):
+        # an explicit __iter__: without it Python iterates by indexing, and a 0-d tensor
+        # would give an empty iteration instead of raising as PyTorch does
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))   # views: autograd flows back
 
     def item(self):
         """The value of a one-element tensor as a Python number (an explicit device sync)."""
@@ -372,10 +430,12 @@ class Tensor:
         return self
 
     def __matmul__(self, o):
-        return _ar.MatMul.apply(self, _operand(o))
+        if o.__class__ is not Tensor or o.data.dtype is not self.data.dtype:
+            o = _matmul_operand(self, o, True)
+        return _ar.MatMul.apply(self, o)
 
     def __rmatmul__(self, o):
-        return _ar.MatMul.apply(_operand(o), self)
+        return _ar.MatMul.apply(_matmul_operand(self, o, False), self)
 
     def __abs__(self):
         return _ar.Abs.apply(self)
@@ -390,37 +450,44 @@ class Tensor:
     abs = __abs__
 
     def exp(self):
-        return _ar.Exp.apply(self)
+        return _ar.Exp.apply(_floating(self))
 
     def log(self):
-        return _ar.Log.apply(self)
+        return _ar.Log.apply(_floating(self))
 
     def sqrt(self):
-        return _ar.Sqrt.apply(self)
+        return _ar.Sqrt.apply(_floating(self))
 
     def clamp(self, min=None, max=None):
         if min is None and max is None:
             raise ValueError("At least one of 'min' or 'max' must not be None")
-        if isinstance(min, Tensor) or isinstance(max, Tensor):
-            out = self
-            if min is not None:
-                out = out.maximum(min)
-            if max is not None:
-                out = out.minimum(max)
-            return out
+        t = self
         if isinstance(min, numpy.generic):
             min = min.item()
         if isinstance(max, numpy.generic):
             max = max.item()
-        return _ar.Clamp.apply(self, min, max)
+        if t.data.dtype.kind not in "fc" or isinstance(min, Tensor) or isinstance(max, Tensor):
+            # promote as the binary ops do (an int tensor with a float bound becomes float32;
+            # a float tensor with number bounds keeps its dtype, so needs nothing)
+            if min is not None:
+                t, min = _coerce(t, min)
+            if max is not None:
+                t, max = _coerce(t, max)
+                if isinstance(min, Tensor) and min.data.dtype.kind in "biu" \
+                        and t.data.dtype.kind in "fc":
+                    min = Tensor._wrap(min.data.astype(t.data.dtype))   # max made t float
+        if isinstance(min, Tensor) or isinstance(max, Tensor):
+            # its own Function: maximum/minimum would split the gradient at ties
+            return _ar.ClampTensor.apply(t, min, max)
+        return _ar.Clamp.apply(t, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return _ar.Maximum.apply(self, _operand(other))
+        return _ar.Maximum.apply(*_coerce(self, other))
 
     def minimum(self, other):
-        return _ar.Minimum.apply(self, _operand(other))
+        return _ar.Minimum.apply(*_coerce(self, other))
 
     def square(self):
         return _ar.Mul.apply(self, self)
@@ -476,16 +543,20 @@ class Tensor:
         return Tensor._wrap(op(o, self.data) if reflected else op(self.data, o))
 
     def __floordiv__(self, o):
-        return self._nograd_op(o, lambda a, b: a // b)
+        t, o = _coerce(self, o)
+        return Tensor._wrap(_ar.floor_divide(t.data, o.data if isinstance(o, Tensor) else o))
 
     def __rfloordiv__(self, o):
-        return self._nograd_op(o, lambda a, b: a // b, True)
+        t, o = _coerce(self, o)
+        return Tensor._wrap(_ar.floor_divide(o.data if isinstance(o, Tensor) else o, t.data))
 
+    # remainder is differentiable (d/da = 1, d/db = -floor(a / b)), as torch.remainder
     def __mod__(self, o):
-        return self._nograd_op(o, lambda a, b: a % b)
+        return _ar.Remainder.apply(*_coerce(self, o))
 
     def __rmod__(self, o):
-        return self._nograd_op(o, lambda a, b: a % b, True)
+        t, o = _coerce(self, o)
+        return _ar.Remainder.apply(o, t)
 
     def __and__(self, o):
         return self._nograd_op(o, lambda a, b: a & b)
@@ -511,61 +582,81 @@ class Tensor:
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False):
-        return _red.Sum.apply(self, dim, keepdim)
+        out = _red.Sum.apply(self, _dims(dim), keepdim)
+        if out.data.dtype.kind == "u":
+            # PyTorch sums every integer dtype into int64; NumPy's unsigned sum is uint64
+            out = Tensor._wrap(out.data.astype(numpy.int64))
+        return out
 
     def mean(self, dim=None, keepdim=False):
-        return _red.Mean.apply(self, dim, keepdim)
+        return _red.Mean.apply(self, _dims(dim), keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        if isinstance(dim, bool):       # PyTorch's var(unbiased) overload: a bool is no dim
+            dim, unbiased = None, dim
         if correction is None:
             correction = 1 if unbiased else 0
         return _red.Var.apply(self, dim, correction, keepdim)
 
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
-        return self.var(dim, unbiased, keepdim, correction).sqrt()
+        if isinstance(dim, bool):       # std(unbiased), as var
+            dim, unbiased = None, dim
+        if correction is None:
+            correction = 1 if unbiased else 0
+        # its own Function: var().sqrt() has a NaN gradient where the spread is zero
+        return _red.Std.apply(self, dim, correction, keepdim)
 
     def max(self, dim=None, keepdim=False):
         """Without ``dim``: the largest element. With an int ``dim``: the named tuple
         ``(values, indices)``. With a Tensor: ``maximum``."""
         if isinstance(dim, Tensor):
             return self.maximum(dim)
+        dim = _dims(dim)
+        if dim.__class__ is int and self.data.ndim == 0:
+            # PyTorch takes dim 0 or -1 on a 0-d tensor: the value, index 0 (both 0-d)
+            return self.reshape(1).max(dim)
         out = _red.Max.apply(self, dim, keepdim)
         return MinMax(*out) if type(out) is tuple else out
 
     def min(self, dim=None, keepdim=False):
         if isinstance(dim, Tensor):
             return self.minimum(dim)
+        dim = _dims(dim)
+        if dim.__class__ is int and self.data.ndim == 0:
+            return self.reshape(1).min(dim)      # as max
         out = _red.Min.apply(self, dim, keepdim)
         return MinMax(*out) if type(out) is tuple else out
 
     def amax(self, dim=None, keepdim=False):
-        return _red.Max.apply(self, tuple(range(self.ndim)) if dim is None else
-                              (dim if isinstance(dim, tuple) else (dim,)), keepdim)
+        return _red.Max.apply(self, _dim_tuple(dim, self.ndim), keepdim)
 
     def amin(self, dim=None, keepdim=False):
-        return _red.Min.apply(self, tuple(range(self.ndim)) if dim is None else
-                              (dim if isinstance(dim, tuple) else (dim,)), keepdim)
+        return _red.Min.apply(self, _dim_tuple(dim, self.ndim), keepdim)
 
     def argmax(self, dim=None, keepdim=False):
-        xp = _backend.get_array_module(self.data)
-        if dim is None:
-            return Tensor._wrap(xp.asarray(xp.argmax(self.data)))
-        r = xp.argmax(self.data, axis=dim)
-        return Tensor._wrap(xp.expand_dims(r, dim) if keepdim else r)
+        return self._arg_extreme("argmax", dim, keepdim)
 
     def argmin(self, dim=None, keepdim=False):
+        return self._arg_extreme("argmin", dim, keepdim)
+
+    def _arg_extreme(self, name, dim, keepdim):
         xp = _backend.get_array_module(self.data)
+        find = getattr(xp, name)
         if dim is None:
-            return Tensor._wrap(xp.asarray(xp.argmin(self.data)))
-        r = xp.argmin(self.data, axis=dim)
+            r = xp.asarray(find(self.data))          # the index into the flattened tensor
+            # keepdim without dim keeps every dim, with size 1 (as PyTorch)
+            return Tensor._wrap(r.reshape((1,) * self.data.ndim) if keepdim else r)
+        dim = _dim(dim, self.data.ndim)
+        if self.data.ndim == 0:                      # dim 0 or -1 of a 0-d tensor
+            return Tensor._wrap(xp.zeros((), numpy.int64))
+        r = find(self.data, axis=dim)
         return Tensor._wrap(xp.expand_dims(r, dim) if keepdim else r)
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
-        shape = _shape_args(shape)
-        if shape == self.shape:
-            return self
-        return _sh.Reshape.apply(self, shape)
+        # a new view even for the same shape, as PyTorch: returning self would make the
+        # result the input itself (y.requires_grad_(False) would change x)
+        return _sh.Reshape.apply(self, _shape_args(shape))
 
     def view(self, *shape):
         """Like reshape, but only when no copy is needed (as PyTorch's view)."""
@@ -613,25 +704,32 @@ class Tensor:
         if dim is None:
             shape = tuple(s for s in self.shape if s != 1)
         else:
-            dims = (dim,) if isinstance(dim, int) else dim
-            dims = {d % max(self.ndim, 1) for d in dims}
+            dims = _dim_tuple(dim, self.ndim)
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim):
-        dim = dim % (self.ndim + 1)
+        dim = _dim(dim, self.ndim, 1)       # the new axis may also go last: [-ndim-1, ndim]
         return self.reshape(self.shape[:dim] + (1,) + self.shape[dim:])
 
     def permute(self, *dims):
-        dims = tuple(d % self.ndim for d in _shape_args(dims))
-        if sorted(dims) != list(range(self.ndim)):
-            raise RuntimeError("permute(): dims %s do not match the tensor's %d dimensions"
-                               % (list(dims), self.ndim))
-        return _sh.Permute.apply(self, dims)
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        if len(dims) != self.ndim:
+            raise RuntimeError("permute(): number of dimensions in the tensor input does not "
+                               "match the length of the desired ordering of dimensions i.e. "
+                               "input.dim() = %d is not equal to len(dims) = %d"
+                               % (self.ndim, len(dims)))
+        axes = tuple(_dim(d, self.ndim) for d in dims)
+        if len(set(axes)) != len(axes):
+            raise RuntimeError("permute(): duplicate dims are not allowed (got %s)" % list(dims))
+        return _sh.Permute.apply(self, axes)
 
     def transpose(self, dim0, dim1):
+        d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         dims = list(range(self.ndim))
-        dims[dim0], dims[dim1] = dims[dim1], dims[dim0]
+        if dims:                            # a 0-d tensor takes dims 0 and -1 and stays
+            dims[d0], dims[d1] = dims[d1], dims[d0]
         return _sh.Permute.apply(self, tuple(dims))
 
     def expand(self, *shape):
@@ -667,6 +765,19 @@ class Tensor:
 
     def long(self):
         return self.to(dtype=numpy.int64)
+
+    def int(self):
+        return self.to(dtype=numpy.int32)
+
+    def bool(self):
+        return self.to(dtype=numpy.bool_)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def clone(self):
+        """A copy with its own memory; differentiable (the gradient passes through)."""
+        return Clone.apply(self)
 
     def to(self, *args, dtype=None, device=None):
         """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: a converted tensor (the same
@@ -800,6 +911,17 @@ def _format_array(arr):
     return numpy.array2string(a, formatter={"float_kind": one}, **kw)
 
 
+class Clone(Function):
+    """A copy of the data (``Tensor.clone``); the gradient passes through."""
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
 class _Cast(Function):
     """dtype conversion; the gradient is cast back to the input's dtype."""
     @staticmethod
@@ -812,8 +934,58 @@ class _Cast(Function):
         return g.astype(ctx.dtype), None
 
 
-def _dim(dim, ndim):
-    return dim % max(ndim, 1)
+def _dim(dim, ndim, extra=0):
+    """``dim`` as an axis in [0, n) for ``n = ndim + extra`` (``extra=1`` where a new axis
+    is inserted: unsqueeze, stack); IndexError as PyTorch when out of range. A 0-d tensor
+    takes 0 and -1. NumPy integers and 1-element integer tensors are accepted."""
+    if dim.__class__ is not int:
+        dim = operator.index(dim)
+    n = max(ndim + extra, 1)
+    if not -n <= dim < n:
+        raise IndexError("Dimension out of range (expected to be in range of [%d, %d], but "
+                         "got %d)" % (-n, n - 1, dim))
+    return dim % n
+
+
+def _dim_tuple(dim, ndim):
+    """``dim`` (None: all, an int or a sequence) as a tuple of axes, each checked by
+    ``_dim``; a dim named twice raises, as PyTorch."""
+    if dim is None:
+        return tuple(range(ndim))
+    if not isinstance(dim, (tuple, list)):
+        return (_dim(dim, ndim),)
+    axes = tuple(_dim(d, ndim) for d in dim)
+    if len(set(axes)) != len(axes):
+        dup = next(a for a in axes if axes.count(a) > 1)
+        raise RuntimeError("dim %d appears multiple times in the list of dims" % dup)
+    return axes
+
+
+def _dims(dim):
+    """A reduction's ``dim`` with NumPy integers (and 1-element integer tensors) as Python
+    ints, as PyTorch takes them; None and sequences pass as they are."""
+    if dim is None or dim.__class__ is int or isinstance(dim, (tuple, list)):
+        return dim
+    return operator.index(dim)
+
+
+def _floating(t):
+    """``t`` itself when it is floating, else converted to float32 (PyTorch's default
+    dtype: exp of an int tensor is float32, where NumPy would give float64)."""
+    if t.data.dtype.kind in "fc":
+        return t
+    return Tensor._wrap(t.data.astype(_DEFAULT_FLOAT))
+
+
+def _matmul_operand(t, o, right):
+    """The other operand of ``t @ o`` (``right``) or of ``o @ t``, refusing mixed dtypes as
+    PyTorch does (NumPy would silently promote float32 @ float64 to float64)."""
+    o = _operand(o)
+    if isinstance(o, Tensor) and o.data.dtype != t.data.dtype:
+        a, b = (t, o) if right else (o, t)
+        raise RuntimeError("expected m1 and m2 to have the same dtype, but got: %s != %s"
+                           % (a.data.dtype, b.data.dtype))
+    return o
 
 
 def _shape_args(shape):

@@ -108,7 +108,9 @@ def backward(tensors, grads, retain_graph=False):
                 raise RuntimeError("function %sBackward returned an incorrect number of "
                                    "gradients (expected %d, got %d): one per forward input"
                                    % (fn.__name__, len(edges), len(gin)))
-        if not retain_graph:
+        if not retain_graph and node._saved:
+            # only a node that saved something fails a later backward: PyTorch lets a
+            # second backward through nodes without saved tensors (add, sum) accumulate
             node._saved = node._saved_versions = None
             node._freed = True
         for edge, g in zip(edges, gin):

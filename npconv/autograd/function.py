@@ -72,19 +72,17 @@ class FunctionCtx:
                 "graph are freed when you call .backward(). Specify retain_graph=True if you "
                 "need to backward through the graph a second time.")
         if self._saved_versions:
-            for tensor, version in self._saved_versions:
-                if isinstance(tensor, weakref.ref):
-                    tensor = tensor()
-                    if tensor is None:
-                        continue
-                if tensor._version[0] != version:
+            # (counter, version at save, what was saved): the counter is the Tensor's
+            # ``_version`` list, shared with its views and detach()ed aliases
+            for counter, version, what in self._saved_versions:
+                if counter[0] != version:
+                    kind = type(what).__name__ if isinstance(what, _Tensor) else "Tensor"
                     raise RuntimeError(
                         "one of the variables needed for gradient computation has been modified "
                         "by an inplace operation: [%s of shape %s] is at version %d; expected "
                         "version %d instead (it was saved by %s). Hint: do the in-place update "
                         "after backward(), or use the out-of-place op."
-                        % (type(tensor).__name__, tuple(tensor.shape), tensor._version[0],
-                           version, self.name()))
+                        % (kind, tuple(what.shape), counter[0], version, self.name()))
         return self._saved if self._saved is not None else ()
 
     # -- graph node -------------------------------------------------------------------------
@@ -98,9 +96,12 @@ class FunctionCtx:
         return tuple(None if e is None else e[0] for e in self._edges)
 
     def _release(self):
-        self._saved = None
-        self._saved_versions = None
-        self._freed = True
+        # only a node that saved something fails a later backward (PyTorch lets a second
+        # backward through nodes without saved tensors, such as add or sum)
+        if self._saved:
+            self._saved = None
+            self._saved_versions = None
+            self._freed = True
 
     def __repr__(self):
         return "<%s>" % self.name()
@@ -218,7 +219,8 @@ class Function:
                     d = a.data
                     for s in saved:
                         if s is d:
-                            versions.append((a, a._version[0]))
+                            c = a._version
+                            versions.append((c, c[0], a))
                             break
             ctx._saved_versions = versions
         anomaly = _anomaly.enabled
@@ -233,8 +235,12 @@ class Function:
                 t._version = view_version
             if saved:
                 for s in saved:
-                    if s is out:        # a saved output is guarded too (weakly)
-                        versions.append((_weakref(t), t._version[0]))
+                    if s is out:
+                        # a saved output is guarded by its counter list, not the Tensor (that
+                        # would be a cycle through grad_fn): views and detach() share the list,
+                        # so a change through them is seen even once the output itself is gone
+                        c = t._version
+                        versions.append((c, c[0], out))
                         break
             if anomaly:
                 _anomaly.check_forward(ctx, (out,))
@@ -256,9 +262,10 @@ class Function:
         ctx._outputs = tuple([_weakref(t) for t in tensors])
         if saved:
             out_ids = {id(s) for s in saved}
-            for t, ref in zip(tensors, ctx._outputs):
+            for t in tensors:
                 if id(t.data) in out_ids:
-                    versions.append((ref, t._version[0]))
+                    c = t._version         # as above: the counter, not the Tensor
+                    versions.append((c, c[0], t.data))
         if anomaly:
             _anomaly.check_forward(ctx, out)
         return tuple(tensors)

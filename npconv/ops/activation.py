@@ -1,6 +1,21 @@
 """Activations and (log-)softmax."""
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
+
+
+def _as_float(x):
+    """Integer and bool input as float32, PyTorch's default dtype (NumPy would compute
+    sigmoid or tanh of an int array in float64)."""
+    return x if x.dtype.kind in "fc" else x.astype(numpy.float32)
+
+
+def _require_float(x, name):
+    # PyTorch has no integer (log_)softmax kernel: it raises NotImplementedError
+    if x.dtype.kind not in "fc":
+        raise NotImplementedError("%s(): expected a floating-point input, but got %s "
+                                  "(convert it with .float() first)" % (name, x.dtype))
 
 
 class ReLU(Function):
@@ -39,6 +54,7 @@ class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
         xp = get_array_module(x)
+        x = _as_float(x)
         e = xp.exp(-xp.abs(x))          # in (0, 1]: never overflows
         y = xp.where(x >= 0, 1.0, e)    # 1/(1+e) for x >= 0, e/(1+e) below
         y /= 1 + e
@@ -55,7 +71,7 @@ class Tanh(Function):
     """dx = g (1 - y^2)"""
     @staticmethod
     def forward(ctx, x):
-        y = get_array_module(x).tanh(x)
+        y = get_array_module(x).tanh(_as_float(x))
         ctx.save_for_backward(y)
         return y
 
@@ -69,6 +85,7 @@ class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) along ``dim``;  dx = y (g - sum(g y))"""
     @staticmethod
     def forward(ctx, x, dim):
+        _require_float(x, "softmax")
         xp = get_array_module(x)
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         y = e / e.sum(axis=dim, keepdims=True)
@@ -86,6 +103,7 @@ class LogSoftmax(Function):
     """y = x - max - log(sum(exp(x - max))) along ``dim``;  dx = g - softmax(x) sum(g)"""
     @staticmethod
     def forward(ctx, x, dim):
+        _require_float(x, "log_softmax")
         xp = get_array_module(x)
         s = x - x.max(axis=dim, keepdims=True)
         y = s - xp.log(xp.exp(s).sum(axis=dim, keepdims=True))

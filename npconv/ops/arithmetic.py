@@ -2,6 +2,8 @@
 import contextlib
 import math
 
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -193,8 +195,20 @@ class Minimum(Function):
         return g * w, g * (1 - w)
 
 
+def _clamp_mask(a, lo, hi):
+    """Where the input of clamp gets the gradient: lo <= a <= hi (False at NaNs, and
+    everywhere when lo > hi), PyTorch's rule."""
+    mask = None
+    if lo is not None:
+        mask = a >= lo
+    if hi is not None:
+        m = a <= hi
+        mask = m if mask is None else mask & m
+    return mask
+
+
 class Clamp(Function):
-    """y = min(max(a, lo), hi); gradient passes where lo <= a <= hi."""
+    """y = min(max(a, lo), hi) with number bounds; gradient passes where lo <= a <= hi."""
     @staticmethod
     def forward(ctx, a, lo=None, hi=None):
         xp = get_array_module(a)
@@ -205,13 +219,92 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, g):
         (a,) = ctx.saved_tensors
-        mask = None
-        if ctx.lo is not None:
-            mask = a >= ctx.lo
-        if ctx.hi is not None:
-            m = a <= ctx.hi
-            mask = m if mask is None else mask & m
-        return g if mask is None else g * mask
+        mask = _clamp_mask(a, ctx.lo, ctx.hi)
+        if mask is None:
+            return g
+        # where, not g * mask: an inf/NaN gradient where clamped still gives 0 (as PyTorch)
+        return get_array_module(g).where(mask, g, g.dtype.type(0))
+
+
+class ClampTensor(Function):
+    """y = min(max(a, lo), hi) where a bound is a Tensor (either bound may be None or a
+    number). Not maximum/minimum, whose ties split the gradient: as PyTorch, a gets g where
+    lo <= a <= hi; lo gets g where a < lo < hi; hi gets g where a > hi or hi < lo (when
+    lo > hi the output is hi everywhere)."""
+    @staticmethod
+    def forward(ctx, a, lo=None, hi=None):
+        xp = get_array_module(a, lo, hi)
+        ctx.save_for_backward(a, lo, hi)
+        return xp.clip(a, lo, hi)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, lo, hi = ctx.saved_tensors
+        na, nlo, nhi = ctx.needs_input_grad
+        xp = get_array_module(g)
+        zero = g.dtype.type(0)
+        ga = glo = ghi = None
+        if na:
+            ga = xp.where(_clamp_mask(a, lo, hi), g, zero)
+        if nlo:
+            m = a < lo
+            if hi is not None:
+                m = m & (lo < hi)
+            glo = xp.where(m, g, zero)
+        if nhi:
+            m = a > hi
+            if lo is not None:
+                m = m | (hi < lo)
+            ghi = xp.where(m, g, zero)
+        return ga, glo, ghi
+
+
+def _int_divisor_check(out, b):
+    """Integer ``//`` and ``%`` by zero: NumPy gives 0 (with a warning), PyTorch raises.
+    Only a zero that is used raises (an empty result does not)."""
+    if out.dtype.kind in "iu" and out.size:
+        z = b == 0
+        if z if isinstance(z, bool) else z.any():
+            raise RuntimeError("ZeroDivisionError: integer division or remainder by zero "
+                               "(the divisor has a 0)")
+
+
+def floor_divide(a, b):
+    """``a // b`` on arrays or numbers (one an array), rounding toward -inf. No gradient (its
+    derivative is 0 almost everywhere; PyTorch has none either)."""
+    xp = get_array_module(a, b)
+    with _errstate(xp):
+        out = a // b
+    if isinstance(out, numpy.generic):
+        out = numpy.asarray(out)        # 0-d operands give a NumPy scalar
+    _int_divisor_check(out, b)
+    return out
+
+
+class Remainder(Function):
+    """y = a - floor(a / b) b (the sign of b, as Python's % and torch.remainder);
+    da = g,  db = -floor(a / b) g. Integer operands give no gradient and raise on a zero
+    divisor; a float zero divisor gives NaN, as IEEE (and PyTorch)."""
+    @staticmethod
+    def forward(ctx, a, b):
+        xp = get_array_module(a, b)
+        with _errstate(xp):
+            y = a % b
+        if y.dtype.kind in "iu":
+            _int_divisor_check(y, b)
+        else:
+            ctx.save_for_backward(a, b)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        na, nb = ctx.needs_input_grad
+        gb = None
+        if nb:
+            with _errstate(get_array_module(g)):
+                gb = -g * (a // b)
+        return (g if na else None), gb
 
 
 class Where(Function):

@@ -1,23 +1,36 @@
-"""Reductions: sum, mean, var, max, min (with ``dim`` and ``keepdim``)."""
+"""Reductions: sum, mean, var, std, max, min (with ``dim`` and ``keepdim``)."""
+import warnings
+
 from ..autograd.function import Function
 from ..backend import get_array_module
+from .arithmetic import _errstate
 
 
 def _axes(dim, ndim):
-    """Normalise ``dim`` (None, int or tuple) to a sorted tuple of non-negative axes."""
+    """Normalise ``dim`` (None, int or a sequence of ints) to a sorted tuple of non-negative
+    axes. As PyTorch: an empty sequence reduces over every dim, and a dim named twice raises."""
     if dim is None:
         return tuple(range(ndim))
     if isinstance(dim, int):
         if ndim == 0 and dim in (0, -1):
             return ()
         dim = (dim,)
+    elif not len(dim):
+        return tuple(range(ndim))
+    n = max(ndim, 1)            # a 0-d tensor accepts dim 0 and -1
     out = []
     for d in dim:
-        if not -max(ndim, 1) <= d < max(ndim, 1):
+        if not -n <= d < n:
             raise IndexError("Dimension out of range (expected to be in range of [%d, %d], "
-                             "but got %d)" % (-max(ndim, 1), max(ndim, 1) - 1, d))
-        out.append(d % max(ndim, 1))
-    return tuple(sorted(set(out)))
+                             "but got %d)" % (-n, n - 1, d))
+        d %= n
+        if d in out:
+            raise RuntimeError("dim %d appears multiple times in the list of dims" % d)
+        out.append(d)
+    if ndim == 0:
+        return ()
+    out.sort()
+    return tuple(out)
 
 
 def _broadcast_back(xp, g, shape):
@@ -83,26 +96,81 @@ class Mean(Function):
         return _broadcast_back(xp, g, ctx.shape)
 
 
+def _var_forward(ctx, x, dim, correction, keepdim, name):
+    """Shared by Var and Std: record what backward needs and return (x - mean, variance).
+    The divisor is max(n - correction, 0), as PyTorch: with no degrees of freedom left the
+    variance is inf (or NaN where x is constant), not an error."""
+    xp = get_array_module(x)
+    ctx.shape = x.shape
+    ctx.axes = _axes(dim, x.ndim)
+    ctx.keepdim = keepdim
+    # PyTorch's backward has a special rule for a full reduction without dims (see below)
+    ctx.full = dim is None or x.ndim == 0 or (not isinstance(dim, int) and not len(dim))
+    n = 1
+    for a in ctx.axes:
+        n *= x.shape[a]
+    ctx.dof = n - correction
+    xc = x - x.sum(axis=ctx.axes, keepdims=True) / max(n, 1)
+    ss = (xc * xc).sum(axis=ctx.axes, keepdims=keepdim)
+    if ctx.dof > 0:
+        return xc, ss / ctx.dof
+    warnings.warn("%s(): degrees of freedom is <= 0. Correction should be strictly less than "
+                  "the reduction factor (input numel divided by output numel)." % name,
+                  UserWarning, stacklevel=5)   # the caller of Tensor.var / Tensor.std
+    with _errstate(xp):
+        return xc, ss / 0.0          # inf, and NaN where ss == 0
+
+
+def _var_backward(ctx, xc, g):
+    """d var / dx = 2 (x - mean) / (n - correction), times g (already expanded).
+    With n - correction <= 0 this follows PyTorch: for a reduction over all elements without
+    ``dim`` the gradient is g * (NaN where x == mean, else inf); with ``dim`` it is
+    g * (x - mean) * 2 / (n - correction), inf / NaN at 0 and finite (negative) below."""
+    xp = get_array_module(g)
+    dof = ctx.dof
+    if dof > 0:
+        return g * xc * (2.0 / dof)
+    with _errstate(xp):
+        if ctx.full:
+            return g * xp.where(xc == 0, xp.nan, xp.inf).astype(g.dtype, copy=False)
+        return g * xc * (2.0 / dof if dof else xp.inf)
+
+
 class Var(Function):
     """y = sum((x - mean)^2) / (n - correction);  dx = 2 (x - mean) g / (n - correction)."""
     @staticmethod
     def forward(ctx, x, dim=None, correction=1, keepdim=False):
-        ctx.shape = x.shape
-        ctx.axes = _axes(dim, x.ndim)
-        ctx.keepdim = keepdim
-        n = 1
-        for a in ctx.axes:
-            n *= x.shape[a]
-        ctx.denom = max(n - correction, 0)
-        xc = x - x.sum(axis=ctx.axes, keepdims=True) / max(n, 1)
+        xc, y = _var_forward(ctx, x, dim, correction, keepdim, "var")
         ctx.save_for_backward(xc)
-        return (xc * xc).sum(axis=ctx.axes, keepdims=keepdim) / ctx.denom
+        return y
 
     @staticmethod
     def backward(ctx, g):
         (xc,) = ctx.saved_tensors
         g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
-        return g * xc * (2.0 / ctx.denom)
+        return _var_backward(ctx, xc, g)
+
+
+class Std(Function):
+    """y = sqrt(var);  dx = (x - mean) g / ((n - correction) y), and 0 where y == 0 (as
+    PyTorch: a constant slice has a zero gradient, not the NaN of var().sqrt())."""
+    @staticmethod
+    def forward(ctx, x, dim=None, correction=1, keepdim=False):
+        xp = get_array_module(x)
+        xc, v = _var_forward(ctx, x, dim, correction, keepdim, "std")
+        y = xp.sqrt(v)
+        ctx.save_for_backward(xc, y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        xc, y = ctx.saved_tensors
+        xp = get_array_module(g)
+        # PyTorch's rule: the var gradient scaled by g / (2 y), with that factor 0 where y == 0
+        with _errstate(xp):
+            gv = xp.where(y == 0, 0, g / (2 * y)).astype(g.dtype, copy=False)
+        gv = _expand_back(gv, ctx.shape, ctx.axes, ctx.keepdim)
+        return _var_backward(ctx, xc, gv)
 
 
 class _Extreme(Function):

@@ -1,0 +1,315 @@
+"""The Tensor API against PyTorch's behaviour (found by differential testing): dim checks,
+views for same-shape reshapes, ``where``/``matmul`` argument checks, iteration, dtype
+promotion and the small API items. Expected values are PyTorch's, written out."""
+import numpy as np
+import pytest
+
+import npconv as nc
+
+
+def _range_error(lo, hi, got):
+    return r"Dimension out of range \(expected to be in range of \[%d, %d\], but got %d\)" % (
+        lo, hi, got)
+
+
+# ------------------------------------------------------------------ dims out of range
+@pytest.mark.parametrize("call, lo, hi, got", [
+    pytest.param(lambda x: x.softmax(2), -2, 1, 2, id="x.softmax(2)"),
+    pytest.param(lambda x: x.log_softmax(-3), -2, 1, -3, id="x.log_softmax(-3)"),
+    pytest.param(lambda x: x.unsqueeze(5), -3, 2, 5, id="x.unsqueeze(5)"),
+    pytest.param(lambda x: x.unsqueeze(-4), -3, 2, -4, id="x.unsqueeze(-4)"),
+    pytest.param(lambda x: x.squeeze(2), -2, 1, 2, id="x.squeeze(2)"),
+    pytest.param(lambda x: x.squeeze((0, 5)), -2, 1, 5, id="x.squeeze((0, 5))"),
+    pytest.param(lambda x: x.permute(0, 3), -2, 1, 3, id="x.permute(0, 3)"),
+    pytest.param(lambda x: x.permute(0, -3), -2, 1, -3, id="x.permute(0, -3)"),
+    pytest.param(lambda x: x.transpose(0, 2), -2, 1, 2, id="x.transpose(0, 2)"),
+    pytest.param(lambda x: x.argmax(5), -2, 1, 5, id="x.argmax(5)"),
+    pytest.param(lambda x: nc.cat([x, x], 2), -2, 1, 2, id="nc.cat([x, x], 2)"),
+    pytest.param(lambda x: nc.cat([x, x], -3), -2, 1, -3, id="nc.cat([x, x], -3)"),
+    pytest.param(lambda x: nc.stack([x, x], 3), -3, 2, 3, id="nc.stack([x, x], 3)"),
+    pytest.param(lambda x: nc.stack([x, x], -4), -3, 2, -4, id="nc.stack([x, x], -4)"),
+])
+def test_out_of_range_dims_raise_index_error(call, lo, hi, got):
+    with pytest.raises(IndexError, match=_range_error(lo, hi, got)):
+        call(nc.ones(2, 3))
+
+
+def test_dims_at_the_edges_of_the_range():
+    x = nc.ones(2, 3)
+    assert x.unsqueeze(2).shape == (2, 3, 1) and x.unsqueeze(-3).shape == (1, 2, 3)
+    assert nc.stack([x, x], 2).shape == (2, 3, 2) and nc.stack([x, x], -3).shape == (2, 2, 3)
+    assert nc.cat([x, x], -2).shape == (4, 3)
+    assert x.permute(-1, 0).shape == (3, 2) and x.transpose(-1, -2).shape == (3, 2)
+    # a 0-d tensor takes dims 0 and -1 (unsqueeze and stack too: [-1, 0])
+    s = nc.tensor(3.0)
+    assert s.unsqueeze(0).shape == (1,) and s.unsqueeze(-1).shape == (1,)
+    assert s.squeeze(0).shape == () and s.transpose(0, -1).shape == ()
+    assert nc.stack([s, s], -1).shape == (2,)
+    with pytest.raises(IndexError, match=_range_error(-1, 0, 1)):
+        s.unsqueeze(1)
+    with pytest.raises(IndexError, match=_range_error(-1, 0, 1)):
+        nc.stack([s, s], 1)
+
+
+def test_permute_needs_a_permutation():
+    x = nc.ones(2, 3)
+    with pytest.raises(RuntimeError, match="duplicate dims are not allowed"):
+        x.permute(0, 0)
+    with pytest.raises(RuntimeError, match="duplicate dims are not allowed"):
+        x.permute(1, -1)
+    with pytest.raises(RuntimeError, match=r"input.dim\(\) = 2 is not equal to len\(dims\) = 1"):
+        x.permute(0)
+    assert nc.ones(2, 3, 4).permute((2, 0, 1)).shape == (4, 2, 3)
+
+
+def test_squeeze_dims_named_twice_raise():
+    with pytest.raises(RuntimeError, match="dim 1 appears multiple times"):
+        nc.ones(2, 1, 3).squeeze((1, 1))
+    assert nc.ones(2, 1, 3).squeeze((0, 1)).shape == (2, 3)
+
+
+# ------------------------------------------------------------------ same-shape views
+def test_reshape_to_the_same_shape_is_a_new_view():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    for y in (x.reshape(2), x.reshape(x.shape), x.squeeze(), x.squeeze(0), x.view(2)):
+        assert y is not x and not y.is_leaf and y.requires_grad
+        with pytest.raises(RuntimeError, match="only change requires_grad flags of leaf"):
+            y.requires_grad_(False)
+    assert x.requires_grad
+    # no copy: the view shares memory and the version counter
+    c = nc.tensor([1.0, 2.0])
+    v = c.reshape(2)
+    v[0] = 5.0
+    assert c.tolist() == [5.0, 2.0] and c._version is v._version and c._version[0] == 1
+    # the gradient flows through it
+    y = x.reshape(2)
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+
+
+# ------------------------------------------------------------------ where
+@pytest.mark.parametrize("cond, name", [(nc.tensor([1.0, 0.0]), "float32"),
+                                        (nc.tensor([1, 0]), "int64"),
+                                        ([1.0, 0.0], "float64")])
+def test_where_wants_a_boolean_condition(cond, name):
+    with pytest.raises(RuntimeError, match="where expected condition to be a boolean tensor, "
+                                           "but got a tensor with dtype " + name):
+        nc.where(cond, nc.tensor([1.0, 2.0]), nc.tensor([3.0, 4.0]))
+
+
+def test_where_takes_bool_and_uint8_conditions():
+    a, b = nc.tensor([1.0, 2.0]), nc.tensor([3.0, 4.0])
+    assert nc.where(nc.tensor([True, False]), a, b).tolist() == [1.0, 4.0]
+    # uint8: deprecated in PyTorch but still accepted
+    assert nc.where(nc.tensor(np.array([0, 1], np.uint8)), a, b).tolist() == [3.0, 2.0]
+
+
+# ------------------------------------------------------------------ matmul
+@pytest.mark.parametrize("da, db, msg", [(nc.float32, nc.float64, "float32 != float64"),
+                                         (nc.float64, nc.float32, "float64 != float32"),
+                                         (nc.float32, nc.int64, "float32 != int64")])
+def test_matmul_refuses_mixed_dtypes(da, db, msg):
+    a, b = nc.ones(2, 2, dtype=da), nc.ones(2, 2, dtype=db)
+    for f in (lambda: a @ b, lambda: nc.matmul(a, b), lambda: a.matmul(b),
+              lambda: a.data @ b, lambda: a @ b.data):
+        with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype, "
+                                               "but got: " + msg):
+            f()
+
+
+def test_matmul_same_dtypes_still_work():
+    a = nc.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    assert (a @ a).tolist() == [[7.0, 10.0], [15.0, 22.0]]
+    assert nc.matmul(a, [1.0, 1.0]).tolist() == [3.0, 7.0]
+    assert (nc.ones(2, 2, dtype=nc.int64) @ nc.ones(2, 2, dtype=nc.int64)).tolist() == [[2, 2]] * 2
+
+
+# ------------------------------------------------------------------ iteration and len
+def test_iterating_or_len_of_a_0d_tensor_raises():
+    s = nc.tensor(3.0)
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        iter(s)
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(s)
+    with pytest.raises(TypeError, match=r"len\(\) of a 0-d tensor"):
+        len(s)
+
+
+def test_iteration_yields_rows_with_autograd():
+    x = nc.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 2 and all(isinstance(r, nc.Tensor) for r in rows)
+    assert [r.tolist() for r in rows] == [[1.0, 2.0], [3.0, 4.0]]
+    (rows[0] * 1 + rows[1] * 2).sum().backward()
+    assert x.grad.tolist() == [[1.0, 1.0], [2.0, 2.0]]
+    assert list(nc.ones(0, 3)) == []
+
+
+# ------------------------------------------------------------------ dtypes as PyTorch
+@pytest.mark.parametrize("op", ["exp", "log", "sqrt", "sigmoid", "tanh"])
+def test_float_functions_of_int_and_bool_tensors_are_float32(op):
+    for t in (nc.tensor([1, 4]), nc.tensor([True, True]),
+              nc.tensor(np.array([1, 4], np.int32))):
+        assert getattr(t, op)().dtype == np.float32
+    if op in ("sigmoid", "tanh"):
+        assert getattr(nc.nn.functional, op)(nc.tensor([1, 4])).dtype == np.float32
+    assert getattr(nc.tensor([1.0, 4.0], dtype=nc.float64), op)().dtype == np.float64
+    np.testing.assert_allclose(nc.tensor([1, 4]).exp().numpy(), [2.7182817, 54.59815],
+                               rtol=1e-6)
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax"])
+def test_softmax_of_int_and_bool_tensors_raises_as_pytorch(op):
+    for t in (nc.tensor([1, 2]), nc.tensor([True, False])):
+        with pytest.raises(NotImplementedError, match="expected a floating-point input"):
+            getattr(t, op)(0)
+        with pytest.raises(NotImplementedError):
+            getattr(nc.nn.functional, op)(t, 0)
+    assert getattr(nc.nn.functional, op)(nc.tensor([1, 2]), 0, dtype=nc.float32).dtype \
+        == np.float32
+
+
+def test_mixed_int_and_float32_promote_to_float32():
+    i, f = nc.tensor([1, 2]), nc.tensor([1.5, 0.5])
+    c = nc.tensor([True, False])
+    for r, values in ((nc.maximum(i, f), [1.5, 2.0]), (nc.minimum(i, f), [1.0, 0.5]),
+                      (nc.maximum(f, i), [1.5, 2.0]), (i.maximum(f), [1.5, 2.0]),
+                      (f.minimum(i), [1.0, 0.5]),
+                      (nc.where(c, i, f), [1.0, 0.5]), (nc.where(c, f, i), [1.5, 2.0]),
+                      (nc.where(c, i, 1.5), [1.0, 1.5]), (nc.where(c, 1.5, i), [1.5, 2.0]),
+                      (nc.where(c, 1, 2.5), [1.0, 2.5]),
+                      (nc.cat([i, f]), [1.0, 2.0, 1.5, 0.5]),
+                      (nc.stack([i, f]), [[1.0, 2.0], [1.5, 0.5]])):
+        assert r.dtype == np.float32 and r.tolist() == values, (r.dtype, r.tolist())
+    assert nc.where(c, 1, 2).dtype == np.int64
+    assert nc.where(c, i, 3).dtype == np.int64
+    assert nc.stack([nc.tensor(1), nc.tensor(1.5)]).dtype == np.float32
+    # widths within a category follow NumPy (and PyTorch)
+    i32 = nc.tensor(np.array([1], np.int32))
+    assert nc.cat([i32, nc.tensor([2])]).dtype == np.int64
+    assert nc.cat([nc.tensor([True]), nc.tensor([2])]).dtype == np.int64
+    assert nc.cat([nc.tensor(np.array([1], np.int8)),
+                   nc.tensor(np.array([1], np.uint8))]).dtype == np.int16
+    assert nc.cat([f, nc.tensor([1.0], dtype=nc.float64)]).dtype == np.float64
+
+
+def test_cat_of_mixed_dtypes_keeps_the_gradient():
+    f = nc.tensor([1.0, 2.0], requires_grad=True)
+    out = nc.cat([nc.tensor([3]), f])
+    (out * nc.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert out.dtype == np.float32 and f.grad.tolist() == [2.0, 3.0]
+    d = nc.tensor([1.0], dtype=nc.float64, requires_grad=True)
+    out = nc.stack([f[:1], d])           # float32 and float64: float64, grads cast back
+    out.sum().backward()
+    assert out.dtype == np.float64 and f.grad.dtype == np.float32
+    assert f.grad.tolist() == [3.0, 3.0] and d.grad.tolist() == [1.0]
+
+
+def test_a_0d_tensor_does_not_widen_within_its_category():
+    i32 = nc.tensor(np.array([1, 2], np.int32))
+    for r in (i32 + nc.tensor(1), nc.tensor(1) + i32, i32 * nc.tensor(3), i32 - nc.tensor(1),
+              i32.maximum(nc.tensor(1)), nc.maximum(nc.tensor(1), i32)):
+        assert r.dtype == np.int32, r.dtype
+    assert (i32 + nc.tensor(1)).tolist() == [2, 3]
+    u8 = nc.tensor(np.array([1, 2], np.uint8))
+    assert (u8 + nc.tensor(np.array(1, np.int8))).dtype == np.uint8
+    f32 = nc.tensor([1.0, 2.0])
+    assert nc.where(nc.tensor([True, False]), f32,
+                    nc.tensor(1.5, dtype=nc.float64)).dtype == np.float32
+    # another category does promote: to the 0-d tensor's dtype
+    assert (nc.tensor([1, 2]) + nc.tensor(1.5, dtype=nc.float64)).dtype == np.float64
+    assert (nc.tensor(1, dtype=nc.int32) + nc.tensor(1)).dtype == np.int64   # both 0-d
+    assert (i32 / nc.tensor(2)).dtype == np.float32
+    assert (i32 / nc.tensor(2)).tolist() == [0.5, 1.0]
+
+
+# ------------------------------------------------------------------ smaller API items
+def test_argmax_argmin_keepdim_without_dim_keeps_every_dim():
+    x = nc.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert x.argmax(keepdim=True).shape == (1, 1) and x.argmax(keepdim=True).tolist() == [[2]]
+    assert x.argmin(keepdim=True).tolist() == [[0]]
+    assert x.argmax().shape == () and x.argmax(0, keepdim=True).tolist() == [[1, 0]]
+    assert nc.tensor(3.0).argmax(keepdim=True).shape == ()
+    assert nc.tensor(3.0).argmax(0).tolist() == 0 and nc.tensor(3.0).argmin(-1).tolist() == 0
+    assert nc.argmin(nc.tensor([3.0, 1.0, 2.0])).tolist() == 1
+
+
+def test_numpy_integer_dims_are_accepted():
+    x = nc.tensor([[1.0, 5.0], [7.0, 2.0]])
+    assert x.sum(np.int64(1)).tolist() == [6.0, 9.0]
+    assert x.mean(np.int32(0)).tolist() == [4.0, 3.5]
+    assert x.max(np.int64(1)).values.tolist() == [5.0, 7.0]
+    assert x.min(np.int64(0)).indices.tolist() == [0, 1]
+    assert x.amax(np.int64(1)).tolist() == [5.0, 7.0]
+    assert x.argmax(np.int64(1)).tolist() == [1, 0]
+    assert x.softmax(np.int64(1)).shape == (2, 2) and x.unsqueeze(np.int64(0)).shape == (1, 2, 2)
+    assert x.sum(nc.tensor(0)).tolist() == [8.0, 7.0]      # a 0-d int tensor, as PyTorch
+
+
+def test_max_min_with_dim_on_a_0d_tensor():
+    x = nc.tensor(3.0, requires_grad=True)
+    for r in (x.max(0), x.max(-1), x.min(0), x.max(0, keepdim=True)):
+        assert r.values.shape == () and r.values.item() == 3.0 and r.indices.tolist() == 0
+    x.max(0).values.backward()
+    assert x.grad.tolist() == 1.0
+    with pytest.raises(IndexError, match=_range_error(-1, 0, 1)):
+        x.max(1)
+
+
+def test_amax_amin_dim_forms():
+    x = nc.tensor([[3.0, 1.0], [2.0, 5.0]])
+    assert x.amax([0, 1]).tolist() == 5.0 and x.amin((0, 1), keepdim=True).tolist() == [[1.0]]
+    assert nc.amax(x, 0).tolist() == [3.0, 5.0] and nc.amin(x, 1).tolist() == [1.0, 2.0]
+    assert nc.tensor(3.0).amax(0).tolist() == 3.0
+
+
+def test_clone_is_a_differentiable_copy():
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    y = x.clone()
+    assert not y.is_leaf and y.requires_grad and y.grad_fn.name() == "CloneBackward"
+    (y * y).sum().backward()
+    assert x.grad.tolist() == [2.0, 4.0]
+    c = nc.tensor([1.0, 2.0])
+    d = c.clone()
+    d[0] = 5.0
+    assert c.tolist() == [1.0, 2.0] and d.tolist() == [5.0, 2.0] and d.dtype == np.float32
+
+
+def test_type_helpers():
+    x = nc.tensor([0.0, 2.5])
+    assert x.int().dtype == np.int32 and x.int().tolist() == [0, 2]
+    assert x.long().dtype == np.int64 and x.bool().tolist() == [False, True]
+    assert x.is_floating_point() and x.double().is_floating_point()
+    assert not nc.tensor([1]).is_floating_point() and not nc.tensor([True]).is_floating_point()
+    assert nc.clip(nc.tensor([-1.0, 0.5, 2.0]), 0.0, 1.0).tolist() == [0.0, 0.5, 1.0]
+
+
+@pytest.mark.parametrize("data, dtype", [
+    ([np.float64(1.5)], np.float64), (np.float64(1.5), np.float64),
+    ([1.5, np.float64(2)], np.float64), ([[np.float64(1.5)], [2.0]], np.float64),
+    ([np.float32(1.5), 2.5], np.float32), ([np.float16(1.5), 2.5], np.float32),
+    ([np.int32(1)], np.int32), ([np.int32(1), 2], np.int64), ([np.int32(1), 2.5], np.float32),
+    ([np.uint8(1)], np.uint8), ([np.bool_(True)], np.bool_),
+    ([np.array([1.0, 2.0]), np.array([3.0, 4.0])], np.float64),
+    ([1.5, 2.5], np.float32), ([[1, 2], [3, 4]], np.int64), (1.5, np.float32), (3, np.int64),
+    ([], np.float32),
+])
+def test_tensor_from_lists_with_numpy_scalars(data, dtype):
+    assert nc.tensor(data).dtype == dtype
+
+
+def test_arange_with_numpy_scalars():
+    r = nc.arange(np.int64(3))
+    assert r.dtype == np.int64 and r.tolist() == [0, 1, 2]
+    assert nc.arange(np.int32(3)).dtype == np.int64
+    assert nc.arange(0, np.int64(3), 1).dtype == np.int64
+    assert nc.arange(np.float64(3)).dtype == np.float32
+
+
+def test_integer_sums_are_int64():
+    u8 = nc.tensor(np.array([200, 100], np.uint8))
+    assert u8.sum().dtype == np.int64 and u8.sum().tolist() == 300
+    assert u8.sum(0).dtype == np.int64
+    assert nc.tensor(np.array([1, 2], np.int32)).sum().dtype == np.int64
+    assert nc.tensor([True, True]).sum().tolist() == 2
+    assert u8.max().dtype == np.uint8
