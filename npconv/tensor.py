@@ -588,10 +588,19 @@ class Tensor:
             out = Tensor._wrap(out.data.astype(numpy.int64))
         return out
 
+    def _float_only(self, name):
+        # as PyTorch: a mean of integers has no dtype to infer (NumPy would upcast to float64)
+        if self.data.dtype.kind not in "fc":
+            raise RuntimeError("%s(): could not infer output dtype. Input dtype must be either "
+                               "a floating point or complex dtype. Got: %s"
+                               % (name, self.data.dtype))
+
     def mean(self, dim=None, keepdim=False):
+        self._float_only("mean")
         return _red.Mean.apply(self, _dims(dim), keepdim)
 
     def var(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        self._float_only("var")
         if isinstance(dim, bool):       # PyTorch's var(unbiased) overload: a bool is no dim
             dim, unbiased = None, dim
         if correction is None:
@@ -599,6 +608,7 @@ class Tensor:
         return _red.Var.apply(self, dim, correction, keepdim)
 
     def std(self, dim=None, unbiased=True, keepdim=False, correction=None):
+        self._float_only("std")
         if isinstance(dim, bool):       # std(unbiased), as var
             dim, unbiased = None, dim
         if correction is None:

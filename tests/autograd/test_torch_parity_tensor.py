@@ -313,3 +313,13 @@ def test_integer_sums_are_int64():
     assert nc.tensor(np.array([1, 2], np.int32)).sum().dtype == np.int64
     assert nc.tensor([True, True]).sum().tolist() == 2
     assert u8.max().dtype == np.uint8
+
+
+@pytest.mark.parametrize("name", ["mean", "var", "std"])
+@pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_])
+def test_mean_var_std_of_integers_raise_as_pytorch(name, dtype):
+    # PyTorch: "mean(): could not infer output dtype..."; NumPy would return float64
+    t = nc.tensor(np.array([1, 0, 1], dtype))
+    with pytest.raises(RuntimeError, match=name + r"\(\): could not infer output dtype"):
+        getattr(t, name)()
+    assert getattr(t.float(), name)().dtype == np.float32
