@@ -11,11 +11,20 @@ optimizer, position, random state), ``metrics.json`` and, when matplotlib is ins
 ``curves.png`` and ``confusion_matrix.png``. Ctrl-C stops after the current step, saves
 ``last.npz`` and exits cleanly; ``--resume`` continues exactly where it stopped (the same seed
 gives the same metrics, interrupted or not).
+
+A resumed run keeps the checkpoint's options. Given on the command line, ``--epochs`` (more
+epochs extend a run), ``--device``, ``--eval-batch-size``, ``--data-root``, ``--download`` and
+``--out`` replace the saved ones, and ``--no-plots`` applies to this invocation; any other
+option given with a value that differs from the checkpoint's is an error.
+
+A loss that becomes NaN or infinite stops the run with an error (exit status 1) before
+anything is saved: ``best.npz`` and ``last.npz`` keep the last good epoch.
 """
 import argparse
 import json
 import math
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -29,11 +38,13 @@ from npconv import random as _random
 from npconv.data import (KMNIST, MNIST, BundledFashionMNIST, DataLoader, DatasetNotFoundError,
                          FashionMNIST, Subset)
 from npconv.data import transforms as T
-from npconv.models import get_model
+from npconv.models import MODELS, get_model
+from npconv.serialization import CheckpointError
 
 import npconv.nn.functional as F
 
-__all__ = ["main", "build_parser", "train", "load_datasets", "evaluate"]
+__all__ = ["main", "build_parser", "train", "load_datasets", "evaluate", "OptionError",
+           "DivergedError"]
 
 DATASETS = {"fashion-mnist": FashionMNIST, "mnist": MNIST, "kmnist": KMNIST,
             "bundled": BundledFashionMNIST}
@@ -42,13 +53,99 @@ NORM = {"fashion-mnist": (0.2860, 0.3530), "bundled": (0.2860, 0.3530),
         "mnist": (0.1307, 0.3081), "kmnist": (0.1918, 0.3483)}
 # default learning rate per optimizer
 DEFAULT_LR = {"sgd": 0.05, "adam": 2e-3, "adamw": 2e-3}
+DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 0.01}
+
+
+class OptionError(ValueError):
+    """An option, or an option and the checkpoint to resume, that cannot work (the CLI prints
+    it as a usage error: one line, exit status 2)."""
+
+
+class DivergedError(RuntimeError):
+    """The loss became NaN or infinite (the CLI prints it, exit status 1)."""
+
+
+# ------------------------------------------------------------------------------- options
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError("expected a positive integer, got %r" % text)
+    return value
+
+
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:           # NumPy's generators take no negative seeds
+        raise argparse.ArgumentTypeError("expected an integer >= 0, got %r" % text)
+    return value
+
+
+def _float(minimum_excluded):
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        ok = math.isfinite(value) and (value > 0 if minimum_excluded else value >= 0)
+        if not ok:
+            raise argparse.ArgumentTypeError("expected a finite number %s, got %r" % (
+                "> 0" if minimum_excluded else ">= 0", text))
+        return value
+    return parse
+
+
+def _model_name(text):
+    # the names get_model knows, checked here so that a typo fails before any data is read
+    key = text.lower().replace("-", "_")
+    m = re.fullmatch(r"resnet(\d+)(?:w(\d+))?", key)
+    if key in MODELS or (m and int(m.group(1)) >= 8 and (int(m.group(1)) - 2) % 6 == 0
+                         and (m.group(2) is None or int(m.group(2)) >= 1)):
+        return text
+    raise argparse.ArgumentTypeError(
+        "%r is not a model: expected %s, resnetD (depth D = 6n + 2 >= 8, e.g. resnet14) or "
+        "resnetDwW (width W >= 1, e.g. resnet8w32)" % (text, ", ".join(MODELS)))
+
+
+def _device_name(text):
+    try:
+        nc.device(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("expected cpu, cuda or cuda:N, got %r" % text) \
+            from None
+    return text
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser that also records which options were given on the command line
+    (``args._given``): a resumed run must tell "--lr 0.002 given" from "the default"."""
+
+    def parse_known_args(self, args=None, namespace=None):
+        ns, rest = super().parse_known_args(args, namespace)
+        # argparse fills in a default only where the namespace lacks the attribute: parse
+        # again into a namespace pre-filled with a marker, what is no longer it was given
+        unset = object()
+        dests = [a.dest for a in self._actions if a.dest != argparse.SUPPRESS]
+        probe = argparse.Namespace(**{d: unset for d in dests})
+        super().parse_known_args(args, probe)
+        ns._given = frozenset(d for d in dests if getattr(probe, d) is not unset)
+        return ns, rest
+
+    def error(self, message):
+        # one line, not argparse's screenful of usage: the message names the option
+        self.exit(2, "%s: error: %s\n" % (self.prog, message))
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="npconv-train", description="Train a CNN from the npconv model zoo on "
         "Fashion-MNIST, MNIST or KMNIST and evaluate it on the test set every epoch.")
-    p.add_argument("--model", default="simple_cnn",
+    p.add_argument("--model", default="simple_cnn", type=_model_name,
                    help="lenet5, seed_cnn, simple_cnn (default), resnet, resnetD (D=6n+2), resnetDwW (width W)")
     p.add_argument("--dataset", default="fashion-mnist", choices=sorted(DATASETS),
                    help="default fashion-mnist; falls back to the bundled subset when the "
@@ -56,29 +153,32 @@ def build_parser():
     p.add_argument("--data-root", default=None, help="folder with the IDX files")
     p.add_argument("--download", action="store_true",
                    help="download the dataset from its official mirrors if it is missing")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=_positive_int, default=None,
                    help="default: 4 on the bundled subset, 1 on a full 60,000-image set "
-                   "(about the same number of steps: a few minutes on 2 CPU cores)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=None,
+                   "(about the same number of steps: a few minutes on 2 CPU cores); with "
+                   "--resume, the total to reach (more than the checkpoint's extends a run)")
+    p.add_argument("--batch-size", type=_positive_int, default=128)
+    p.add_argument("--lr", type=_float(True), default=None,
                    help="peak learning rate (default: sgd 0.05, adam/adamw 0.002)")
     p.add_argument("--optimizer", default="adam", choices=["sgd", "adam", "adamw"])
-    p.add_argument("--weight-decay", type=float, default=None,
+    p.add_argument("--weight-decay", type=_float(False), default=None,
                    help="default 5e-4 for sgd, 0 for adam, 0.01 for adamw")
     p.add_argument("--schedule", default="onecycle", choices=["onecycle", "cosine", "constant"],
                    help="learning-rate schedule over all steps (default onecycle: linear "
                    "warm-up for 20%% of the steps, then cosine decay)")
     p.add_argument("--augment", action="store_true",
                    help="random crops (padding 2), plus horizontal flips for Fashion-MNIST")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--seed", type=_seed, default=0)
+    p.add_argument("--device", default="cpu", type=_device_name, help="cpu or cuda[:N]")
     p.add_argument("--out", default=None,
                    help="output folder (default runs/<model>-<dataset>)")
     p.add_argument("--resume", default=None, metavar="CHECKPOINT",
-                   help="continue from a last.npz written by an earlier (interrupted) run")
-    p.add_argument("--eval-batch-size", type=int, default=256)
-    p.add_argument("--limit-train", type=int, default=None, help=argparse.SUPPRESS)
-    p.add_argument("--limit-test", type=int, default=None, help=argparse.SUPPRESS)
+                   help="continue from a last.npz written by an earlier (interrupted) run, "
+                   "with its options; --epochs, --device, --eval-batch-size, --data-root, "
+                   "--download and --out may be changed, any other option must match")
+    p.add_argument("--eval-batch-size", type=_positive_int, default=256)
+    p.add_argument("--limit-train", type=_positive_int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--limit-test", type=_positive_int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-plots", action="store_true", help="do not write the PNG figures")
     return p
 
@@ -167,13 +267,12 @@ def _lr_at(step, total, peak, schedule):
 
 
 def _make_optimizer(name, params, lr, weight_decay):
+    wd = DEFAULT_WEIGHT_DECAY[name] if weight_decay is None else weight_decay
     if name == "sgd":
-        return optim.SGD(params, lr=lr, momentum=0.9, nesterov=True,
-                         weight_decay=5e-4 if weight_decay is None else weight_decay)
+        return optim.SGD(params, lr=lr, momentum=0.9, nesterov=True, weight_decay=wd)
     if name == "adam":
-        return optim.Adam(params, lr=lr, weight_decay=weight_decay or 0.0)
-    return optim.AdamW(params, lr=lr, weight_decay=0.01 if weight_decay is None
-                       else weight_decay)
+        return optim.Adam(params, lr=lr, weight_decay=wd)
+    return optim.AdamW(params, lr=lr, weight_decay=wd)
 
 
 def _set_lr(opt, lr):
@@ -258,6 +357,128 @@ def _plot(out, history, conf, classes, log):
     return [p1, p2]
 
 
+def _json_safe(obj):
+    """``obj`` with every NaN or infinity replaced by None: JSON has no such numbers, and
+    ``json.dumps`` would write the invalid tokens NaN and Infinity."""
+    if isinstance(obj, dict):
+        return {k: _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def _write_metrics(out, doc):
+    _atomic_write_text(os.path.join(out, "metrics.json"),
+                       json.dumps(_json_safe(doc), indent=1, allow_nan=False))
+
+
+def _public(args):
+    """The options as a dict, without the parser's bookkeeping (``_given``)."""
+    return {k: v for k, v in vars(args).items() if not k.startswith("_")}
+
+
+# ------------------------------------------------------------------------------- resume
+# Given on the command line, these replace a resumed checkpoint's: they say how and where to
+# run, not what to train (more --epochs extend the run; the schedule then spans the new total)
+RESUME_OVERRIDES = ("epochs", "device", "eval_batch_size", "data_root", "download", "out")
+# taken from the command line, never from the checkpoint
+RESUME_PER_RUN = ("resume", "no_plots")
+_META_KEYS = ("args", "epoch", "step", "partial", "history", "best", "rng")
+
+
+def _load_checkpoint(path):
+    """The checkpoint at ``path``, checked to be one ``train`` can resume."""
+    try:
+        ck = nc.load(path)
+    except FileNotFoundError:
+        raise OptionError("--resume %s: no such file" % path) from None
+    except CheckpointError as e:
+        raise OptionError("--resume %s: %s" % (path, e)) from None
+    if isinstance(ck, dict) and ck and all(isinstance(v, nc.Tensor) for v in ck.values()):
+        raise OptionError("not a resumable checkpoint: %s holds model weights only (as "
+                          "best.npz does); resume from the run's last.npz" % path)
+    missing = [k for k in ("model", "optimizer", "meta") if not isinstance(ck, dict)
+               or k not in ck]
+    if not missing:
+        missing = ["meta." + k for k in _META_KEYS if not isinstance(ck["meta"], dict)
+                   or k not in ck["meta"]]
+    if missing:
+        raise OptionError("not a resumable checkpoint: %s lacks %s (the last.npz written by "
+                          "npconv.train holds model, optimizer and meta)"
+                          % (path, ", ".join(missing)))
+    return ck
+
+
+def _effective(key, opts):
+    """The value option ``key`` stands for in ``opts`` (None means a per-optimizer default)."""
+    v = opts.get(key)
+    if key == "lr" and v is None:
+        return DEFAULT_LR[opts["optimizer"]]
+    if key == "weight_decay" and v is None:
+        return DEFAULT_WEIGHT_DECAY[opts["optimizer"]]
+    if key == "model" and isinstance(v, str):
+        return v.lower().replace("-", "_")
+    return v
+
+
+def _option(key):
+    return "--" + key.replace("_", "-")
+
+
+def _merge_resumed(args, meta):
+    """Replace ``args`` by the checkpoint's options, keeping the overridable ones given on
+    the command line; an explicitly given option that contradicts the checkpoint is an
+    error (changing the hyperparameters midway would not continue the same run)."""
+    saved = meta["args"]
+    given = getattr(args, "_given", None)
+    if given is None:           # a Namespace built by hand: what differs from the defaults
+        defaults = vars(build_parser().parse_args([]))
+        given = {k for k, v in vars(args).items() if k in defaults and v != defaults[k]}
+    cli = _public(args)
+    for key in sorted(given):
+        if key in RESUME_OVERRIDES or key in RESUME_PER_RUN or key not in saved:
+            continue
+        mine, theirs = _effective(key, cli), _effective(key, saved)
+        if mine != theirs:
+            if isinstance(theirs, bool):
+                raise OptionError("%s is given, but the checkpoint's run had it off: a "
+                                  "resumed run keeps its options" % _option(key))
+            raise OptionError("%s %s differs from the checkpoint's %s: a resumed run keeps "
+                              "its hyperparameters (only %s may change)" % (
+                                  _option(key), cli[key], "default" if theirs is None
+                                  else theirs, ", ".join(_option(k) for k in RESUME_OVERRIDES)))
+    merged = dict(saved)
+    for key in RESUME_OVERRIDES:
+        if key in given:
+            merged[key] = cli[key]
+    for key in RESUME_PER_RUN:
+        merged[key] = cli[key]
+    done = meta["epoch"]
+    if merged["epochs"] <= done:
+        # epoch index ``done`` is the next to train (step 0) or the one interrupted midway
+        finished = "%d epoch%s" % (done, "" if done == 1 else "s")
+        if "epochs" in given:
+            raise OptionError("--epochs %d: the checkpoint has already finished %s; pass "
+                              "--epochs M with M > %d to continue"
+                              % (merged["epochs"], finished, done))
+        raise OptionError("%s: the run has already finished its %s; pass --epochs M with "
+                          "M > %d to continue training" % (args.resume, finished, done))
+    vars(args).update(merged)
+    return args
+
+
+def _check_device(args):
+    try:
+        nc.zeros(1).to(args.device)
+    except RuntimeError as e:
+        hint = ""
+        if args.resume and "device" not in getattr(args, "_given", ()):
+            hint = " (the checkpoint's device; --device cpu resumes on the CPU)"
+        raise OptionError("--device %s: %s%s" % (args.device, e, hint)) from None
+
+
 # ------------------------------------------------------------------------------- training
 def _checkpoint(model, opt, meta):
     return {"model": model.state_dict(), "optimizer": opt.state_dict(), "meta": meta}
@@ -267,6 +488,10 @@ def train(args, log=print, step_hook=None):
     """Run the job described by ``args`` (an ``argparse.Namespace`` from ``build_parser``).
     Returns the metrics dict (also written to ``<out>/metrics.json``); ``metrics["interrupted"]``
     is true when Ctrl-C stopped it. ``step_hook(global_step)`` is called after every step.
+    Raises ``OptionError`` for options that cannot work (a device that is not available, a
+    checkpoint that cannot be resumed or contradicts the options given) before anything is
+    written, and ``DivergedError`` when the loss becomes NaN or infinite (``metrics.json``
+    then says so in ``"error"``; ``best.npz`` and ``last.npz`` keep the last good epoch).
 
     While it runs, SIGINT (Ctrl-C) only raises a flag: the current step finishes, a resumable
     checkpoint is saved and the function returns. A second Ctrl-C interrupts at once."""
@@ -291,13 +516,11 @@ def train(args, log=print, step_hook=None):
 def _train(args, log, step_hook, stop):
     resume = None
     if args.resume:
-        resume = nc.load(args.resume)
+        resume = _load_checkpoint(args.resume)
         meta = resume["meta"]
-        saved = meta["args"]
-        keep = {"resume": args.resume, "out": args.out or saved.get("out"),
-                "no_plots": args.no_plots}
-        vars(args).update(saved)
-        vars(args).update(keep)
+        _merge_resumed(args, meta)
+    _check_device(args)
+    if resume is not None:
         log("resuming %s from %s (epoch %d, step %d)" % (
             args.model, args.resume, meta["epoch"] + 1, meta["step"]))
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
@@ -313,7 +536,6 @@ def _train(args, log, step_hook, stop):
     num_classes = len(classes)
     out = args.out or os.path.join("runs", "%s-%s" % (args.model, used))
     args.out = out
-    os.makedirs(out, exist_ok=True)
 
     device = args.device
     model = get_model(args.model, num_classes=num_classes, in_channels=1)
@@ -330,12 +552,19 @@ def _train(args, log, step_hook, stop):
     start_epoch, start_step, partial = 0, 0, {"loss": 0.0, "correct": 0, "seen": 0,
                                                "time": 0.0}
     if resume is not None:
-        model.load_state_dict(resume["model"])
-        opt.load_state_dict(resume["optimizer"])
+        try:
+            model.load_state_dict(resume["model"])
+            opt.load_state_dict(resume["optimizer"])
+        except (KeyError, ValueError, RuntimeError) as e:
+            why = " ".join(str(e).split())          # one line, however long the list
+            raise OptionError("--resume %s: its state does not fit %s: %s" % (
+                args.resume, args.model, why if len(why) < 300 else why[:300] + "...")) \
+                from None
         history, best = meta["history"], meta["best"]
         start_epoch, start_step, partial = meta["epoch"], meta["step"], meta["partial"]
         _set_rng_state(meta["rng"])
 
+    os.makedirs(out, exist_ok=True)     # only now: a refused resume leaves no trace
     log("npconv-train: %s (%s parameters) on %s: %d train / %d test images, %d epochs, "
         "batch %d, %s lr %g, %s schedule, device %s -> %s" % (
             args.model, "{:,}".format(n_params), used, n_train, len(test_ds), args.epochs, bs,
@@ -344,18 +573,43 @@ def _train(args, log, step_hook, stop):
     def metrics_doc(interrupted=False, conf=None):
         doc = {"model": args.model, "dataset": used, "parameters": n_params,
                "train_images": n_train, "test_images": len(test_ds), "classes": classes,
-               "args": vars(args), "lr": lr, "history": history, "best": best,
+               "args": _public(args), "lr": lr, "history": history, "best": best,
                "interrupted": interrupted}
         if conf is not None:
             doc["confusion_matrix"] = conf.tolist()
         return doc
 
+    last_path = os.path.join(out, "last.npz")
+
+    def position(epoch, step):
+        return "after epoch %d" % epoch if step == 0 else "epoch %d, step %d" % (epoch + 1,
+                                                                                step)
+
+    # where this run's last.npz stands: the one it wrote, or the one it resumed from (a
+    # last.npz of an earlier run in the same folder is not ours to offer)
+    resumed_here = resume is not None and os.path.exists(last_path) and os.path.samefile(
+        args.resume, last_path)
+    ckpt = {"written": False,
+            "at": position(meta["epoch"], meta["step"]) if resumed_here else None}
+
     def save_resumable(epoch, step, part, path):
-        meta = {"args": vars(args), "epoch": epoch, "step": step, "partial": part,
+        meta = {"args": _public(args), "epoch": epoch, "step": step, "partial": part,
                 "history": history, "best": best, "rng": _rng_state()}
         nc.save(_checkpoint(model, opt, meta), path)
+        ckpt["written"] = True
+        ckpt["at"] = position(epoch, step)
 
-    last_path = os.path.join(out, "last.npz")
+    def diverged(what):
+        # nothing is saved from here on: last.npz and best.npz keep the last good state
+        kept = ("; %s (%s) is kept" % (last_path, ckpt["at"]) if ckpt["at"]
+                else "; nothing was saved")
+        msg = "training diverged: %s; try a lower --lr than %g%s%s" % (
+            what, lr, " in a new run" if resume is not None else "", kept)
+        doc = metrics_doc(False)
+        doc["error"] = msg
+        _write_metrics(out, doc)
+        return DivergedError(msg)
+
     interrupted = False
     conf = None
     epoch = start_epoch
@@ -380,7 +634,12 @@ def _train(args, log, step_hook, stop):
                 loss.backward()
                 opt.step()
                 nb = len(y)
-                part["loss"] += float(loss.item()) * nb
+                loss_value = float(loss.item())    # the one host sync per step
+                if not math.isfinite(loss_value):
+                    raise diverged("the loss is %s at epoch %d/%d, step %d/%d (learning rate "
+                                   "%.3g)" % (loss_value, epoch + 1, args.epochs, step + 1,
+                                              steps_per_epoch, opt.param_groups[0]["lr"]))
+                part["loss"] += loss_value * nb
                 pred = np.asarray(logits.detach().to("cpu").numpy()).argmax(axis=1)
                 part["correct"] += int((pred == np.asarray(y.to("cpu").numpy())).sum())
                 part["seen"] += nb
@@ -399,6 +658,9 @@ def _train(args, log, step_hook, stop):
             train_time = time.perf_counter() - t0
             test_loss, test_acc, conf = evaluate(model, test_ds, args.eval_batch_size, device,
                                                  num_classes)
+            if not math.isfinite(test_loss):    # the last step's update broke the weights
+                raise diverged("the test loss after epoch %d/%d is %s"
+                               % (epoch + 1, args.epochs, test_loss))
             rec = {"epoch": epoch + 1, "train_loss": part["loss"] / part["seen"],
                    "train_acc": part["correct"] / part["seen"], "test_loss": test_loss,
                    "test_acc": test_acc, "train_time_s": round(train_time, 3),
@@ -414,22 +676,24 @@ def _train(args, log, step_hook, stop):
                 nc.save(model.state_dict(), os.path.join(out, "best.npz"))
             save_resumable(epoch + 1, 0, {"loss": 0.0, "correct": 0, "seen": 0, "time": 0.0},
                            last_path)
-            _atomic_write_text(os.path.join(out, "metrics.json"),
-                               json.dumps(metrics_doc(False, conf), indent=1))
-            if stop["flag"]:
+            _write_metrics(out, metrics_doc(False, conf))
+            if stop["flag"] and epoch + 1 < args.epochs:    # after the last epoch: finish
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
         # the flag path saved last.npz after a whole step; a hard KeyboardInterrupt (second
         # Ctrl-C) keeps the last.npz of the last finished epoch, which is consistent too
         interrupted = True
-        if os.path.exists(last_path):
-            log("\ninterrupted: resumable checkpoint saved to %s\n  continue with: "
-                "python -m npconv.train --resume %s" % (last_path, last_path))
-        else:
+        again = "\n  continue with: python -m npconv.train --resume %s" % last_path
+        if ckpt["written"]:
+            log("\ninterrupted: resumable checkpoint saved to %s%s" % (last_path, again))
+        elif resumed_here:
+            log("\ninterrupted: nothing new saved; %s is still the checkpoint this run "
+                "resumed from%s" % (last_path, again))
+        else:       # a last.npz there would be an earlier run's: not ours to offer
             log("\ninterrupted before the first checkpoint: nothing to resume")
 
     doc = metrics_doc(interrupted, conf)
-    _atomic_write_text(os.path.join(out, "metrics.json"), json.dumps(doc, indent=1))
+    _write_metrics(out, doc)
     if not interrupted:
         log("best test accuracy %.4f (epoch %d); wrote %s" % (
             best["test_acc"], best["epoch"], ", ".join(
@@ -444,12 +708,18 @@ def _train(args, log, step_hook, stop):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
         doc = train(args)
+    except OptionError as e:
+        parser.error(str(e))            # usage and one line, exit status 2, as argparse's own
     except DatasetNotFoundError as e:
         print("error: " + str(e), file=sys.stderr)
         return 2
+    except DivergedError as e:
+        print("error: " + str(e), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:           # a second Ctrl-C before training started
         print("\ninterrupted", file=sys.stderr)
         return 130

@@ -159,3 +159,156 @@ def test_runs_on_gpu_like_devices(tmp_path):
         assert 0.0 <= doc["history"][0]["test_acc"] <= 1.0
         meta = nc.load(str(tmp_path / dev / "last.npz"))["meta"]
         assert meta["args"]["device"] == dev and meta["epoch"] == 1
+
+
+# ------------------------------------------------------------------ errors, resume rules
+def _strict_json(path):
+    """metrics.json parsed as strict JSON: NaN / Infinity tokens are refused."""
+    def refuse(token):
+        raise AssertionError("invalid JSON token %s in %s" % (token, path))
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def _cli(argv, capsys):
+    """(exit status, stderr) of ``npconv-train argv``."""
+    try:
+        rc = T.main(argv)
+    except SystemExit as e:
+        rc = e.code
+    return rc, capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--batch-size", "0"), ("--limit-train", "0"), ("--epochs", "0"), ("--epochs", "-1"),
+    ("--seed", "-1"), ("--lr", "-1"), ("--lr", "nan"), ("--weight-decay", "-0.1"),
+    ("--model", "nope"), ("--model", "resnet8w0"), ("--model", "resnet9"),
+    ("--device", "tpu"), ("--eval-batch-size", "two")])
+def test_invalid_options_are_one_line_errors(tmp_path, capsys, option, value):
+    rc, err = _cli(TINY + ["--out", str(tmp_path / "o"), option, value], capsys)
+    assert rc == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and err.startswith("npconv-train: error: argument " + option)
+    assert not (tmp_path / "o").exists()
+
+
+def test_json_has_no_nan_tokens(tmp_path):
+    T._write_metrics(str(tmp_path), {"a": float("nan"), "b": [1.5, float("-inf")]})
+    assert _strict_json(tmp_path / "metrics.json") == {"a": None, "b": [1.5, None]}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy on NaN / inf
+def test_nan_loss_stops_with_a_clear_error(tmp_path, capsys):
+    rc, err = _cli(TINY + ["--out", str(tmp_path / "o"), "--optimizer", "sgd", "--lr", "1e30",
+                           "--epochs", "2"], capsys)
+    assert rc == 1 and "Traceback" not in err
+    assert "training diverged: the loss is nan at epoch 1/2, step 2/4" in err
+    assert "lower --lr than 1e+30" in err and "nothing was saved" in err
+    assert not (tmp_path / "o" / "best.npz").exists()
+    assert not (tmp_path / "o" / "last.npz").exists()
+    m = _strict_json(tmp_path / "o" / "metrics.json")
+    assert m["history"] == [] and "diverged" in m["error"]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # NumPy on NaN / inf
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    good_lr = T._lr_at
+    spe = 4                                         # 256 images / batch 64
+    # a learning rate that explodes from the second epoch on
+    monkeypatch.setattr(T, "_lr_at", lambda step, total, peak, sched: 1e30 if step >= spe
+                        else good_lr(step, total, peak, sched))
+    out = tmp_path / "run"
+    before = {}
+
+    def hook(step):
+        if step == spe + 1:                     # the first step of epoch 2: epoch 1 saved
+            before.update({f: (out / f).read_bytes() for f in ("best.npz", "last.npz")})
+
+    with pytest.raises(T.DivergedError, match=r"epoch 2/2.*last.npz \(after epoch 1\) is kept"):
+        _run(tmp_path, "--epochs", "2", "--optimizer", "sgd", step_hook=hook)
+    assert before and all((out / f).read_bytes() == b for f, b in before.items())
+    m = _strict_json(out / "metrics.json")
+    assert [h["epoch"] for h in m["history"]] == [1] and "diverged" in m["error"]
+
+
+def test_resume_keeps_hyperparameters_and_may_extend(tmp_path, capsys):
+    _run(tmp_path, "--epochs", "1")
+    out = tmp_path / "run"
+    ckpt = str(out / "last.npz")
+    stamp = {f: (out / f).read_bytes() for f in ("best.npz", "last.npz", "metrics.json")}
+    # an explicitly given hyperparameter that differs: refused, nothing touched
+    rc, err = _cli(["--resume", ckpt, "--epochs", "2", "--lr", "0.5"], capsys)
+    assert rc == 2 and err.count("\n") == 1
+    assert "--lr 0.5 differs from the checkpoint's 0.002" in err
+    rc, err = _cli(["--resume", ckpt, "--epochs", "2", "--augment"], capsys)
+    assert rc == 2 and "--augment" in err
+    # a finished run: nothing to do, said so, nothing touched
+    rc, err = _cli(["--resume", ckpt], capsys)
+    assert rc == 2 and "already finished its 1 epoch; pass --epochs M with M > 1" in err
+    rc, err = _cli(["--resume", ckpt, "--epochs", "1"], capsys)
+    assert rc == 2 and "--epochs 1: the checkpoint has already finished 1 epoch" in err
+    assert stamp == {f: (out / f).read_bytes() for f in stamp}
+    # --epochs extends; --device / --eval-batch-size may change; equal values may be given
+    args = T.build_parser().parse_args(["--resume", ckpt, "--epochs", "3", "--device", "cpu",
+                                        "--eval-batch-size", "32", "--lr", "0.002",
+                                        "--batch-size", "64", "--no-plots"])
+    doc = T.train(args, log=lambda s: None)
+    assert [h["epoch"] for h in doc["history"]] == [1, 2, 3] and not doc["interrupted"]
+    assert doc["args"]["epochs"] == 3 and doc["args"]["eval_batch_size"] == 32
+    assert "_given" not in doc["args"] and "confusion_matrix" in doc
+    meta = nc.load(ckpt)["meta"]
+    assert meta["epoch"] == 3 and meta["args"]["limit_train"] == 256
+
+
+@pytest.mark.skipif(nc.cuda.is_available(), reason="needs a machine without CUDA")
+def test_resume_a_cuda_checkpoint_on_the_cpu(tmp_path, capsys):
+    _run(tmp_path, "--epochs", "1")
+    ck = nc.load(str(tmp_path / "run" / "last.npz"))
+    ck["meta"]["args"]["device"] = "cuda"           # as if written on a GPU machine
+    nc.save(ck, str(tmp_path / "gpu.npz"))
+    rc, err = _cli(["--resume", str(tmp_path / "gpu.npz"), "--epochs", "2"], capsys)
+    assert rc == 2 and "--device cuda" in err and "--device cpu resumes on the CPU" in err
+    args = T.build_parser().parse_args(["--resume", str(tmp_path / "gpu.npz"), "--epochs", "2",
+                                        "--device", "cpu", "--out", str(tmp_path / "cpu")])
+    doc = T.train(args, log=lambda s: None)
+    assert len(doc["history"]) == 2 and doc["args"]["device"] == "cpu"
+
+
+def test_resume_needs_a_resumable_checkpoint(tmp_path, capsys):
+    _run(tmp_path, "--epochs", "1")
+    out = tmp_path / "run"
+    rc, err = _cli(["--resume", str(out / "best.npz"), "--epochs", "2"], capsys)
+    assert rc == 2 and err.count("\n") == 1
+    assert "not a resumable checkpoint" in err and "resume from the run's last.npz" in err
+    ck = nc.load(str(out / "last.npz"))
+    del ck["optimizer"]
+    nc.save(ck, str(tmp_path / "noopt.npz"))
+    rc, err = _cli(["--resume", str(tmp_path / "noopt.npz"), "--epochs", "2"], capsys)
+    assert rc == 2 and "not a resumable checkpoint" in err and "lacks optimizer" in err
+    rc, err = _cli(["--resume", str(tmp_path / "nowhere.npz")], capsys)
+    assert rc == 2 and "no such file" in err and "Traceback" not in err
+
+
+def test_ctrl_c_on_the_last_step_finishes_normally(tmp_path):
+    def hook(step):
+        if step == 8:                               # the very last step of 2 x 4
+            os.kill(os.getpid(), signal.SIGINT)
+
+    doc, lines = _run(tmp_path, "--epochs", "2", step_hook=hook)
+    assert not doc["interrupted"] and len(doc["history"]) == 2 and "confusion_matrix" in doc
+    assert not any("interrupted" in line for line in lines)
+
+
+def test_hard_interrupt_does_not_offer_an_older_runs_checkpoint(tmp_path):
+    _run(tmp_path, "--epochs", "1")                 # an older run in the same folder
+
+    def hard(step):                     # a second Ctrl-C (KeyboardInterrupt) after 1 step
+        raise KeyboardInterrupt
+
+    doc, lines = _run(tmp_path, "--epochs", "1", "--seed", "1", step_hook=hard)
+    text = "\n".join(lines)
+    assert doc["interrupted"] and "resumable checkpoint saved" not in text
+    assert "interrupted before the first checkpoint" in text
+    ckpt = str(tmp_path / "run" / "last.npz")       # resumed from it: still offered
+    args = T.build_parser().parse_args(["--resume", ckpt, "--epochs", "2", "--no-plots"])
+    lines = []
+    doc = T.train(args, log=lines.append, step_hook=hard)
+    assert "still the checkpoint this run resumed from" in "\n".join(lines)

@@ -94,7 +94,10 @@ class Subset(Dataset):
         return len(self.indices)
 
     def __getitem__(self, i):
-        return self.dataset[int(self.indices[i])]
+        # as PyTorch's Subset: a slice or list of positions indexes the dataset with the
+        # matching indices (TensorDataset and the MNIST family accept index arrays)
+        idx = self.indices[i]
+        return self.dataset[int(idx) if idx.ndim == 0 else idx]
 
     def __getitems__(self, indices):
         inner = self.indices[np.asarray(indices)]
@@ -154,6 +157,7 @@ class MNIST(_ImageDataset):
 
     key = "mnist"
     name = "MNIST"
+    image_size = (28, 28)
     system_dirs = ()
     classes = ["0 - zero", "1 - one", "2 - two", "3 - three", "4 - four", "5 - five",
                "6 - six", "7 - seven", "8 - eight", "9 - nine"]
@@ -184,12 +188,30 @@ class MNIST(_ImageDataset):
                 self.name, os.path.join(os.fspath(root) if root is not None
                                         else default_data_dir(), self.key), searched))
         self.folder = folder
-        images = read_idx(self._path(folder, names[0]))
-        labels = read_idx(self._path(folder, names[1]))
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError("%s in %s: images %s and labels %s do not match"
-                             % (self.name, folder, images.shape, labels.shape))
+        img_path, lab_path = self._path(folder, names[0]), self._path(folder, names[1])
+        images, labels = read_idx(img_path), read_idx(lab_path)
+        self._check(images, labels, img_path, lab_path)
         super().__init__(images, labels, transform)
+
+    def _check(self, images, labels, img_path, lab_path):
+        """Refuse files that are valid IDX but not this dataset (another dtype or shape,
+        labels outside the classes): they would train silently on garbage."""
+        h, w = self.image_size
+        if images.dtype != np.uint8 or images.ndim != 3 or images.shape[1:] != (h, w):
+            raise ValueError("%s: expected %s images as uint8 of shape (N, %d, %d), got %s "
+                             "of shape %s" % (img_path, self.name, h, w, images.dtype,
+                                              images.shape))
+        if labels.dtype.kind not in "iu" or labels.ndim != 1:
+            raise ValueError("%s: expected %s labels as integers of shape (N,), got %s of "
+                             "shape %s" % (lab_path, self.name, labels.dtype, labels.shape))
+        if len(images) != len(labels):
+            raise ValueError("%s holds %d labels but %s holds %d images"
+                             % (lab_path, len(labels), img_path, len(images)))
+        k = len(self.classes)
+        bad = (labels < 0) | (labels >= k)
+        if bad.any():
+            raise ValueError("%s: labels must be in [0, %d) (%d classes), got %d at index %d"
+                             % (lab_path, k, k, labels[bad][0], np.flatnonzero(bad)[0]))
 
     @classmethod
     def search_dirs(cls, root=None):

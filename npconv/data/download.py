@@ -83,6 +83,9 @@ def download_file(url, dest, algorithm, digest, timeout=30):
         if got != digest.lower():
             raise DownloadError("%s: %s checksum mismatch (got %s, published %s); the file "
                                 "was discarded" % (url, algorithm, got, digest))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600 files: give the usual mode
         os.replace(tmp, dest)
         tmp = None
     finally:
@@ -96,10 +99,16 @@ def offline_message(name, folder, searched=(), error=None):
     lines = ["%s was not found%s." % (name, " (download failed: %s)" % error if error else "")]
     if searched:
         lines.append("Searched: " + ", ".join(searched))
+    if error:       # download=True was given: repeating "pass download=True" would not help
+        how = ("  * the download failed: check the network connection and the errors above, "
+               "or download on a machine with internet access (download=True, or --download "
+               "to npconv-train) and copy the files to %s" % folder)
+    else:
+        how = ("  * download it: pass download=True (or --download to npconv-train) on a "
+               "machine with internet access; files go to %s" % folder)
     lines += [
         "Ways to get it:",
-        "  * download it: pass download=True (or --download to npconv-train) on a machine "
-        "with internet access; files go to %s" % folder,
+        how,
         "  * copy the four IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
         "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into %s, or into any folder "
         "passed as root=FOLDER (--data-root FOLDER); $NPCONV_DATA/%s is searched too"
@@ -131,7 +140,9 @@ def download_dataset(key, folder, mirrors=None, resources=None, timeout=30, log=
             try:
                 download_file(url, dest, algorithm, digest, timeout=timeout)
                 break
-            except (OSError, urllib.error.URLError, DownloadError, ValueError) as e:
+            except DownloadError as e:
+                errors.append(str(e))           # names the URL already
+            except (OSError, urllib.error.URLError, ValueError) as e:
                 errors.append("%s: %s" % (url, e))
         else:
             raise DownloadError("could not fetch %s:\n  %s" % (filename, "\n  ".join(errors)))

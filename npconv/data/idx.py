@@ -5,8 +5,10 @@ big-endian uint32 dimensions, then the values in C order (big-endian for multi-b
 Files may be gzip-compressed (recognised by their first two bytes, whatever their name).
 """
 import gzip
+import math
 import os
 import struct
+import zlib
 
 import numpy as np
 
@@ -34,9 +36,11 @@ def _read_bytes(path):
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
+        except (OSError, EOFError, zlib.error) as e:
+            # zlib.error: a damaged deflate body (OSError/BadGzipFile: a bad header or CRC,
+            # EOFError: a truncated stream)
             raise IDXError("%s: corrupt or truncated gzip stream (%s); delete the file and "
-                           "fetch it again" % (path, e)) from None
+                           "fetch it again" % (path, e)) from e
     return raw
 
 
@@ -59,7 +63,8 @@ def parse_idx(raw, name="<bytes>"):
                        % (name, len(raw), header, ndim))
     dims = struct.unpack(">%dI" % ndim, raw[4:header])
     dtype = _DTYPES[code]
-    expected = header + int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    # Python ints: np.prod would wrap around for absurd dimensions and let a short file pass
+    expected = header + math.prod(dims) * dtype.itemsize
     if len(raw) != expected:
         what = "truncated" if len(raw) < expected else "has trailing bytes"
         raise IDXError("%s: file %s: %d bytes, but the header (shape %s, %s) needs %d"

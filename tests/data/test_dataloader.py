@@ -64,9 +64,77 @@ def test_generic_dataset_is_collated():
     assert y.numpy().tolist() == [0, 1, 4, 9, 16] and y.dtype == np.int64
 
 
-def test_invalid_batch_size():
-    with pytest.raises(ValueError):
-        DataLoader(_ds(), batch_size=0)
+@pytest.mark.parametrize("bad", [0, -1, 2.7, 3.0, True, "2", None])
+def test_invalid_batch_size(bad):
+    # as PyTorch: a positive int only; 2.7 is not truncated to 2, True is not 1
+    with pytest.raises(ValueError, match="batch_size"):
+        DataLoader(_ds(), batch_size=bad)
+    assert DataLoader(_ds(), batch_size=np.int64(3)).batch_size == 3
+
+
+def test_uint8_labels_stay_integers(tmp_path):
+    """IDX label files are uint8: only the first field (the images) is scaled to [0, 1]."""
+    from npconv.data import read_idx, write_idx
+    labels = read_idx(write_idx(tmp_path / "labels-idx1-ubyte", np.arange(10, dtype=np.uint8)))
+    assert labels.dtype == np.uint8
+    x = np.full((10, 1, 2, 2), 255, np.uint8)
+    xb, yb = next(iter(DataLoader(TensorDataset(x, labels), batch_size=10)))
+    assert yb.dtype == np.int64 and yb.numpy().tolist() == list(range(10))
+    assert xb.dtype == np.float32 and np.all(xb.numpy() == 1.0)
+
+    class Samples(Dataset):             # the per-sample path: numpy uint8 scalars as labels
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return np.full((2, 2), 255, np.uint8), np.uint8(i + 5)
+
+    xb, yb = next(iter(DataLoader(Samples(), batch_size=4)))
+    assert yb.dtype == np.int64 and yb.numpy().tolist() == [5, 6, 7, 8]
+    assert xb.dtype == np.float32 and np.all(xb.numpy() == 1.0)
+
+
+def test_batch_has_the_structure_of_a_sample():
+    x = np.arange(10, dtype=np.float32)
+    batches = list(DataLoader(TensorDataset(x), batch_size=4))
+    assert all(isinstance(b, list) and len(b) == 1 for b in batches)     # as PyTorch
+    got = [xb.numpy().tolist() for (xb,) in DataLoader(TensorDataset(x), batch_size=4)]
+    assert got == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    xb, yb = next(iter(DataLoader(_ds(), batch_size=4)))
+    assert isinstance(xb, nc.Tensor) and isinstance(yb, nc.Tensor)
+
+    class Bare(Dataset):                # a sample that is one array: batches are Tensors
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return np.full(2, i, np.float32)
+
+    b = next(iter(DataLoader(Bare(), batch_size=3)))
+    assert isinstance(b, nc.Tensor) and b.shape == (3, 2)
+
+
+def test_dict_samples_are_collated_per_key():
+    class Dicts(Dataset):
+        def __len__(self):
+            return 3
+
+        def __getitem__(self, i):
+            return {"image": np.full((2, 2), 255, np.uint8), "label": np.uint8(i),
+                    "pair": (np.float64(i), i)}
+
+    b = next(iter(DataLoader(Dicts(), batch_size=3)))
+    assert list(b) == ["image", "label", "pair"]
+    assert b["image"].dtype == np.float32 and np.all(b["image"].numpy() == 1.0)
+    assert b["label"].dtype == np.int64 and b["label"].numpy().tolist() == [0, 1, 2]
+    assert b["pair"][0].dtype == np.float32 and b["pair"][1].dtype == np.int64
+
+    class Ragged(Dicts):
+        def __getitem__(self, i):
+            return {"image": np.zeros(2)} if i else {"x": np.zeros(2)}
+
+    with pytest.raises(TypeError, match="same keys"):
+        next(iter(DataLoader(Ragged(), batch_size=3)))
 
 
 # --------------------------------------------------------------------------- transforms

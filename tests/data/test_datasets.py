@@ -105,6 +105,36 @@ def test_bundled_matches_full_data():
         np.testing.assert_array_equal(full.targets[idx], z["y_test"])
 
 
+@pytest.mark.parametrize("images, labels, match", [
+    (np.zeros((4, 28, 28), np.int16), np.arange(4), "images-idx3-ubyte: expected MNIST "
+     "images as uint8 of shape \\(N, 28, 28\\), got int16"),
+    (np.zeros((4, 32, 32), np.uint8), np.arange(4), "got uint8 of shape \\(4, 32, 32\\)"),
+    (np.zeros((4, 28, 28), np.uint8), np.array([0, 1, 200, 3]),
+     "labels-idx1-ubyte: labels must be in \\[0, 10\\).*got 200 at index 2"),
+    (np.zeros((4, 28, 28), np.uint8), np.array([0, 1, -3, 3]), "got -3 at index 2"),
+    (np.zeros((4, 28, 28), np.uint8), np.zeros((4, 2)), "labels as integers of shape"),
+    (np.zeros((4, 28, 28), np.uint8), np.arange(3), "holds 3 labels but .* holds 4 images"),
+])
+def test_valid_idx_files_that_are_not_mnist_are_refused(tmp_path, isolated_data_env, images,
+                                                         labels, match):
+    from npconv.data import write_idx
+    d = tmp_path / "r"
+    d.mkdir()
+    write_idx(d / "t10k-images-idx3-ubyte", images)
+    labels = labels.astype(np.int16 if labels.min() < 0 or labels.max() > 255 else np.uint8)
+    write_idx(d / "t10k-labels-idx1-ubyte", labels)
+    with pytest.raises(ValueError, match=match) as e:
+        MNIST(root=d, train=False)
+    assert str(d) in str(e.value)
+
+
+def test_subset_indexing_like_torch():
+    s = ds_mod.Subset(TensorDataset(np.arange(10) * 10), [1, 2, 3])
+    assert s[-1][0] == 30 and s[np.int64(0)][0] == 10
+    np.testing.assert_array_equal(s[0:2][0], [10, 20])
+    np.testing.assert_array_equal(s[[0, 2]][0], [10, 30])
+
+
 def test_tensor_dataset():
     x = np.arange(20).reshape(10, 2)
     y = np.arange(10)

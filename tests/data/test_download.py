@@ -3,6 +3,7 @@ import functools
 import hashlib
 import http.server
 import os
+import stat
 import threading
 
 import numpy as np
@@ -65,8 +66,9 @@ def test_corrupt_download_rejected(mnist_files, server, tmp_path, isolated_data_
         if f != "train-images-idx3-ubyte.gz":
             (bad / f).write_bytes((www / "good" / f).read_bytes())
     dest = tmp_path / "dl"
-    with pytest.raises(DownloadError, match="checksum mismatch"):
+    with pytest.raises(DownloadError, match="checksum mismatch") as e:
         download_dataset("mnist", str(dest), mirrors=[url + "bad/"], resources=table)
+    assert str(e.value).count(url + "bad/train-images-idx3-ubyte.gz") == 1   # named once
     assert not (dest / "train-images-idx3-ubyte.gz").exists()
     assert not [f for f in os.listdir(dest) if f.startswith(".part")]
     # a second mirror with the right bytes rescues it
@@ -82,6 +84,21 @@ def test_offline_gives_one_clear_message(tmp_path, monkeypatch, isolated_data_en
         MNIST(root=tmp_path / "d", download=True)
     msg = str(e.value)
     assert "download failed" in msg and "NPCONV_DATA" in msg and "--dataset bundled" in msg
+    assert "pass download=True" not in msg           # it was passed: say what else to do
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_downloaded_files_get_the_usual_mode(mnist_files, server, tmp_path, umask):
+    www, url = server
+    mnist_files(www / "good")
+    old = os.umask(umask)
+    try:
+        download_dataset("mnist", str(tmp_path / "dl"), mirrors=[url + "good/"],
+                         resources=_table(www / "good"))
+    finally:
+        os.umask(old)
+    for f in os.listdir(tmp_path / "dl"):
+        assert stat.S_IMODE(os.stat(tmp_path / "dl" / f).st_mode) == 0o666 & ~umask, f
 
 
 def test_published_checksum_tables_are_well_formed():

@@ -1,5 +1,6 @@
 import gzip
 import struct
+import zlib
 
 import numpy as np
 import pytest
@@ -67,3 +68,29 @@ def test_parse_big_endian_values():
     a = np.array([1, 256, -2], np.int32)
     raw = b"\x00\x00\x0c\x01" + struct.pack(">I", 3) + struct.pack(">3i", 1, 256, -2)
     np.testing.assert_array_equal(parse_idx(raw), a)
+
+
+def test_corrupt_gzip_body(tmp_path):
+    """A damaged deflate stream (zlib.error, not OSError) is an IDXError too, chained."""
+    blob = gzip.compress(_raw((6, 28, 28)), mtime=0)
+    p = tmp_path / "x.gz"
+    causes = set()
+    for pos in range(10, len(blob) - 8, 3):         # the deflate body, not header or CRC
+        bad = bytearray(blob)
+        bad[pos] ^= 0xFF
+        p.write_bytes(bytes(bad))
+        try:
+            read_idx(p)
+        except IDXError as e:
+            assert str(p) in str(e)
+            causes.add(type(e.__cause__))
+    assert zlib.error in causes
+
+
+def test_dimensions_overflowing_int64(tmp_path):
+    # 2**22 * 2**22 * 2**20 = 2**64 wraps to 0 in int64: the 16-byte header alone looked
+    # complete and reshape failed with a raw ValueError
+    p = tmp_path / "huge.idx"
+    p.write_bytes(struct.pack(">HBB3I", 0, 8, 3, 2 ** 22, 2 ** 22, 2 ** 20))
+    with pytest.raises(IDXError, match="truncated.*needs 18446744073709551632"):
+        read_idx(p)
