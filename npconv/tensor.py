@@ -297,6 +297,14 @@ class Tensor:
     def retains_grad(self):
         return self._retains_grad
 
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed
+        in backward; a non-None return value (a Tensor or array of the same shape and dtype)
+        replaces the gradient. On a leaf the hook sees the whole gradient of one backward
+        (summed over every use) before it accumulates into ``.grad``. Returns a handle whose
+        ``remove()`` unregisters the hook."""
+        return _engine.register_hook(self, hook)
+
     def __repr__(self):
         arr = numpy.asarray(_backend.backend_of(self.data).to_host(self.data))
         body = _format_array(arr)

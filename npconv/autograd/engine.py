@@ -9,6 +9,8 @@ summed back to the input's shape, and every gradient's shape is then asserted eq
 input's. Gradient arrays are never modified in place (several edges may share one array).
 """
 import heapq
+import itertools
+import weakref
 
 import numpy
 
@@ -16,7 +18,7 @@ from . import function as _function
 
 _generic = numpy.generic
 
-__all__ = ["backward", "sum_to_shape"]
+__all__ = ["backward", "sum_to_shape", "register_hook"]
 
 
 def sum_to_shape(g, shape):
@@ -70,11 +72,16 @@ def backward(tensors, grads, retain_graph=False):
     counter = 0         # tie-break so the heap never compares nodes
     push = heapq.heappush
     pop = heapq.heappop
+    leaf_hooks = _LEAF_HOOKS
+    held = {}           # id(leaf) -> [leaf, summed gradient]: leaves with hooks (see _hold)
     for t, g in zip(tensors, grads):
         node = t.grad_fn
         if node is None:
             if t.requires_grad:
-                _accumulate_leaf(t, g)
+                if leaf_hooks and id(t) in leaf_hooks:
+                    _hold(held, t, g)
+                else:
+                    _accumulate_leaf(t, g)
             continue
         slot = pending.get(node)
         if slot is None:
@@ -89,6 +96,8 @@ def backward(tensors, grads, retain_graph=False):
     while heap:
         node = pop(heap)[2]
         gouts = pending.pop(node)
+        if node._hooks:
+            _run_node_hooks(node, gouts)
         if node._retain:
             _retain_grads(node, gouts)
         if node._freed:
@@ -97,41 +106,43 @@ def backward(tensors, grads, retain_graph=False):
         if node._n_outputs == 1:
             gin = fn.backward(node, gouts[0])
         else:
-            if any(g is None for g in gouts):
+            # zeros for outputs without a gradient, as PyTorch; npconv's own multi-output ops
+            # (max and max-pool with indices) take None for their index outputs: no allocation
+            if node._materialize_grads and not fn._npconv_op and any(g is None for g in gouts):
                 gouts = _fill_zeros(node, gouts)
             gin = fn.backward(node, *gouts)
         edges = node._edges
         if type(gin) is not tuple:
             gin = (gin,)
         if len(gin) != len(edges):
-            if len(gin) > len(edges) or any(e is not None for e in edges[len(gin):]):
-                raise RuntimeError("function %sBackward returned an incorrect number of "
-                                   "gradients (expected %d, got %d): one per forward input"
-                                   % (fn.__name__, len(edges), len(gin)))
+            gin = _check_count(fn, gin, edges)
         if not retain_graph and node._saved:
             # only a node that saved something fails a later backward: PyTorch lets a
             # second backward through nodes without saved tensors (add, sum) accumulate
             node._saved = node._saved_versions = None
             node._freed = True
         for edge, g in zip(edges, gin):
-            if edge is None or g is None:
+            if g is None:
+                continue
+            if not edge:
+                if edge is False and not fn._npconv_op:   # the argument was not a Tensor
+                    _gradient_for_non_tensor(fn, edges, gin)
                 continue
             if type(g) is not ndarray:
                 g = _as_array(g, node)
             target, nr, shape, dtype = edge
             if g.shape != shape:
-                g = sum_to_shape(g, shape)
-                if g.shape != shape:
-                    raise RuntimeError(
-                        "Function %sBackward returned an invalid gradient: got shape %s, "
-                        "expected %s" % (fn.__name__, tuple(g.shape), tuple(shape)))
+                g = _sum_to_input(g, fn, edges, edge)
             if g.dtype is not dtype and g.dtype != dtype:
                 g = g.astype(dtype)
             if anomaly.enabled:
                 from .anomaly import _check_finite
                 _check_finite(g, node, "backward")
             if nr is None:
-                _accumulate_leaf(target, g)
+                if leaf_hooks and id(target) in leaf_hooks:
+                    _hold(held, target, g)
+                else:
+                    _accumulate_leaf(target, g)
                 continue
             slot = pending.get(target)
             if slot is None:
@@ -139,6 +150,138 @@ def backward(tensors, grads, retain_graph=False):
                 push(heap, (-target._generation, counter, target))
                 counter += 1
             slot[nr] = g if slot[nr] is None else slot[nr] + g
+
+    # leaves with hooks: as in PyTorch, the hooks see the leaf's whole gradient (summed over
+    # every use) once, and what they return is what accumulates into .grad
+    for leaf, g in held.values():
+        entry = leaf_hooks.get(id(leaf))
+        if entry is not None:
+            g = _call_hooks(entry[1], g)
+        _accumulate_leaf(leaf, g)
+
+
+def _hold(held, leaf, g):
+    h = held.get(id(leaf))
+    if h is None:
+        held[id(leaf)] = [leaf, g]
+    else:
+        h[1] = h[1] + g
+
+
+def _check_count(fn, gin, edges):
+    """backward returned more or fewer gradients than forward had arguments: trailing Nones
+    are dropped (PyTorch accepts them); missing ones are fine only where no gradient is
+    needed."""
+    n = len(edges)
+    if len(gin) > n:
+        if all(g is None for g in gin[n:]):
+            return gin[:n]
+    elif not any(edges[len(gin):]):
+        return gin
+    raise RuntimeError("function %sBackward returned an incorrect number of gradients "
+                       "(expected %d, got %d): one per forward input"
+                       % (fn.__name__, n, len(gin)))
+
+
+def _gradient_for_non_tensor(fn, edges, gin):
+    i = next(i for i, (e, g) in enumerate(zip(edges, gin)) if e is False and g is not None)
+    raise RuntimeError("function %sBackward returned a gradient different than None at "
+                       "index %d, but the corresponding forward argument was not a Tensor "
+                       "(return None for it)" % (fn.__name__, i))
+
+
+def _sum_to_input(g, fn, edges, edge):
+    """Sum a broadcast gradient down to its input's shape; an error names the Function and
+    the input's index when that is impossible."""
+    shape = edge[2]
+    r = sum_to_shape(g, shape) if g.ndim >= len(shape) else g
+    if r.shape != shape:
+        i = next(i for i, e in enumerate(edges) if e is edge)
+        raise RuntimeError("Function %sBackward returned an invalid gradient at index %d - "
+                           "got %s but expected shape compatible with %s"
+                           % (fn.__name__, i, list(g.shape), list(shape)))
+    return r
+
+
+# -- Tensor.register_hook -------------------------------------------------------------------
+# Hooks of a non-leaf live on its node (``node._hooks[output_nr]``, as ``_retain``); hooks of
+# a leaf in _LEAF_HOOKS, keyed by id and dropped with the leaf, so a backward without leaf
+# hooks pays one dict truth test per leaf edge.
+_LEAF_HOOKS = {}
+_hook_ids = itertools.count()
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` unregisters the hook (also usable
+    as a context manager)."""
+
+    def __init__(self, hooks, key, owner=None):
+        self._hooks, self.id, self._owner = hooks, key, owner
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+        if self._owner is not None and not self._hooks:
+            # no hooks left on the leaf: back to the fast path (if the entry is still the
+            # leaf's: a dead leaf's id may have been reused)
+            entry = _LEAF_HOOKS.get(self._owner)
+            if entry is not None and entry[1] is self._hooks:
+                del _LEAF_HOOKS[self._owner]
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+def register_hook(t, hook):
+    """``Tensor.register_hook``: ``hook(grad)`` runs when the gradient with respect to ``t``
+    has been computed; a non-None return value (Tensor or array, same shape and dtype)
+    replaces it."""
+    if not callable(hook):
+        raise TypeError("register_hook expected a callable, got %s" % type(hook).__name__)
+    if not t.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+    key = next(_hook_ids)
+    node = t.grad_fn
+    if node is None:
+        entry = _LEAF_HOOKS.get(id(t))
+        if entry is None:
+            k = id(t)
+            entry = _LEAF_HOOKS[k] = (weakref.ref(t, lambda _, k=k: _LEAF_HOOKS.pop(k, None)),
+                                      {})
+        entry[1][key] = hook
+        return RemovableHandle(entry[1], key, id(t))
+    if node._hooks is None:
+        node._hooks = {}
+    hooks = node._hooks.setdefault(t._output_nr, {})
+    hooks[key] = hook
+    return RemovableHandle(hooks, key)
+
+
+def _call_hooks(hooks, g):
+    T = _function._Tensor
+    for hook in tuple(hooks.values()):
+        r = hook(T._wrap(g))
+        if r is None:
+            continue
+        new = r.data if isinstance(r, T) else r
+        if getattr(new, "shape", None) != g.shape or new.dtype != g.dtype:
+            raise RuntimeError(
+                "hook %s returned a gradient of %s; expected shape %s and dtype %s, as the "
+                "gradient it was given" % (
+                    getattr(hook, "__name__", repr(hook)),
+                    "shape %s, dtype %s" % (tuple(new.shape), new.dtype)
+                    if hasattr(new, "shape") and hasattr(new, "dtype") else type(r).__name__,
+                    tuple(g.shape), g.dtype))
+        g = new
+    return g
+
+
+def _run_node_hooks(node, gouts):
+    for nr, hooks in node._hooks.items():
+        if hooks and gouts[nr] is not None:
+            gouts[nr] = _call_hooks(hooks, gouts[nr])
 
 
 def _retain_grads(node, gouts):
@@ -152,14 +295,10 @@ def _retain_grads(node, gouts):
 
 
 def _fill_zeros(node, gouts):
-    """Multi-output nodes get zeros for the live differentiable outputs that received no
-    gradient; non-differentiable or freed outputs get None."""
+    """A multi-output node's backward gets zeros (of the output's shape and dtype) for the
+    outputs that received no gradient: unused, freed or non-differentiable ones, as
+    PyTorch's default ``ctx.set_materialize_grads(True)``."""
     from ..backend import get_array_module
-    out = []
-    for ref, g in zip(node._outputs, gouts):
-        if g is None:
-            t = ref()
-            if t is not None and t.grad_fn is node:
-                g = get_array_module(t.data).zeros_like(t.data)
-        out.append(g)
-    return out
+    xp = get_array_module(next(g for g in gouts if g is not None))
+    return [xp.zeros(shape, dtype) if g is None else g
+            for (shape, dtype), g in zip(node._outputs, gouts)]

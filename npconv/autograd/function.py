@@ -18,8 +18,6 @@ The pattern PyTorch users know::
 Unlike PyTorch, ``forward`` and ``backward`` see raw backend arrays, not Tensors: each op's
 math then reads as plain NumPy, and the Tensor layer alone records the graph.
 """
-import weakref
-
 import numpy
 
 from .grad_mode import _State as _grad_state
@@ -32,7 +30,9 @@ class FunctionCtx:
     (``tensor.grad_fn``).
 
     Attributes for the Function's use: ``save_for_backward(*arrays)``, ``saved_tensors``,
-    ``needs_input_grad`` (one bool per forward argument) and any attribute it sets itself.
+    ``needs_input_grad`` (one bool per forward argument: whether it is a Tensor that requires
+    grad, also under ``no_grad`` as in PyTorch), ``mark_non_differentiable(*arrays)``,
+    ``set_materialize_grads(value)`` and any attribute it sets itself.
     """
 
     # Hot attributes are slots; the rest are class-level defaults, written to the instance
@@ -46,7 +46,10 @@ class FunctionCtx:
     _edges = ()
     _generation = 0
     _n_outputs = 1
-    _outputs = ()
+    _outputs = ()               # multi-output nodes: (shape, dtype) of each output
+    _non_differentiable = ()
+    _materialize_grads = True
+    _hooks = None               # Tensor.register_hook on an output: {output_nr: {id: hook}}
 
     def __init__(self, fn, needs_input_grad):
         self._fn = fn
@@ -60,8 +63,16 @@ class FunctionCtx:
         self._saved = arrays
 
     def mark_non_differentiable(self, *arrays):
-        """Outputs (e.g. indices) that never carry a gradient."""
+        """Outputs (e.g. indices) that never carry a gradient: they are returned as Tensors
+        that do not require grad, and backward gets zeros for them (see
+        ``set_materialize_grads``). Pass the very arrays forward returns."""
         self._non_differentiable = {id(a) for a in arrays}
+
+    def set_materialize_grads(self, value):
+        """Whether a multi-output backward gets zero arrays (True, the default, as in
+        PyTorch) or None for the outputs that received no gradient (unused, freed or
+        non-differentiable outputs). None lets a backward skip work for them."""
+        self._materialize_grads = bool(value)
 
     @property
     def saved_tensors(self):
@@ -93,7 +104,7 @@ class FunctionCtx:
     @property
     def next_functions(self):
         """The nodes this one sends gradients to (leaf tensors stand for themselves)."""
-        return tuple(None if e is None else e[0] for e in self._edges)
+        return tuple(e[0] if e else None for e in self._edges)
 
     def _release(self):
         # only a node that saved something fails a later backward (PyTorch lets a second
@@ -107,12 +118,25 @@ class FunctionCtx:
         return "<%s>" % self.name()
 
 
+class _UnrecordedCtx(FunctionCtx):
+    """The ctx of a call under ``no_grad`` with inputs that require grad: nothing is recorded
+    and only forward can read ``needs_input_grad``, so it is computed on demand."""
+    __slots__ = ("_args",)
+
+    def __init__(self, fn, args):
+        self._fn = fn
+        self._args = args
+
+    @property
+    def needs_input_grad(self):
+        return tuple([isinstance(a, _Tensor) and a.requires_grad for a in self._args])
+
+
 _Tensor = None          # set by npconv.tensor (the Tensor layer imports this module)
 _generic = numpy.generic
 _ndarray = numpy.ndarray
 _asarray = numpy.asarray
 _ndarray = numpy.ndarray
-_weakref = weakref.ref
 
 
 def _device_clash(args, name, err):
@@ -131,13 +155,24 @@ class Function:
 
     ``forward`` gets the raw arrays inside Tensor arguments (other arguments as given) and
     returns an array or a tuple of arrays; ``backward`` gets one gradient array per output
-    and returns one gradient (or None) per forward argument. Gradients may have the
+    and returns one gradient (or None) per forward argument (trailing Nones beyond them are
+    accepted; a gradient for a non-Tensor argument is an error). Gradients may have the
     broadcast shape of the output: the engine sums them back to each input's shape.
+
+    Tensors must be passed positionally: they are the Function's inputs. Keyword arguments
+    are for options (``stride=2``) and reach ``forward`` as given.
     """
 
     # A view's output shares its input's version counter (so an in-place change through the
     # view is seen by whoever saved the base).
     _is_view = False
+    # npconv's own ops take Python numbers as plain arguments (``t + 1``) and may return a
+    # (discarded) gradient for them; only user Functions get the "not a Tensor" error.
+    _npconv_op = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._npconv_op = cls.__module__.split(".")[0] == "npconv"
 
     @staticmethod
     def forward(ctx, *args, **kwargs):
@@ -153,6 +188,8 @@ class Function:
         Tensors; when any input requires grad (and recording is on), record the graph."""
         # This is the hot path of every op: keep it free of needless work.
         T = _Tensor
+        if kwargs:
+            _check_kwargs(cls, kwargs, T)
         raw = []
         record = False
         for a in args:
@@ -162,12 +199,16 @@ class Function:
                     record = True
             else:
                 raw.append(a)
-        if record and _grad_state.enabled:
+        if not record:
+            ctx = FunctionCtx(cls, _no_needs(len(args)))
+        elif _grad_state.enabled:
             needs = tuple([isinstance(a, T) and a.requires_grad for a in args])
+            ctx = FunctionCtx(cls, needs)
         else:
+            # under no_grad nothing is recorded, but needs_input_grad still tells which
+            # inputs require grad (as in PyTorch): worked out only if forward asks
             record = False
-            needs = _no_needs(len(args))
-        ctx = FunctionCtx(cls, needs)
+            ctx = _UnrecordedCtx(cls, args)
         try:
             out = cls.forward(ctx, *raw, **kwargs)
         except Exception as e:
@@ -178,7 +219,8 @@ class Function:
         if type(out) is not tuple:                   # the common case: one output
             if type(out) is not _ndarray:
                 out = _check_output(cls, out, T)
-            if not record or out.dtype.kind not in "fc":
+            if not record or out.dtype.kind not in "fc" or (
+                    ctx._non_differentiable and id(out) in ctx._non_differentiable):
                 t = wrap(out)
                 if cls._is_view and isinstance(args[0], T):
                     t._version = args[0]._version
@@ -207,7 +249,9 @@ class Function:
                     if node._generation >= gen:
                         gen = node._generation + 1
             else:
-                edges.append(None)
+                # None: a Tensor that needs no gradient; False: not a Tensor at all (a
+                # backward returning a gradient for it is an error, as in PyTorch)
+                edges.append(None if isinstance(a, T) else False)
         ctx._edges = tuple(edges)
         ctx._generation = gen
         saved = ctx._saved
@@ -248,7 +292,7 @@ class Function:
 
         ctx._n_outputs = len(out)
         tensors = []
-        nondiff = ctx.__dict__.get("_non_differentiable", ())
+        nondiff = ctx._non_differentiable
         for i, o in enumerate(out):
             if o.dtype.kind not in "fc" or id(o) in nondiff:
                 tensors.append(wrap(o))   # indices, masks: no gradient flows
@@ -259,7 +303,8 @@ class Function:
             if view_version is not None:
                 t._version = view_version
             tensors.append(t)
-        ctx._outputs = tuple([_weakref(t) for t in tensors])
+        # shapes and dtypes, for the zeros a backward gets for outputs without a gradient
+        ctx._outputs = tuple([(o.shape, o.dtype) for o in out])
         if saved:
             out_ids = {id(s) for s in saved}
             for t in tensors:
@@ -269,6 +314,16 @@ class Function:
         if anomaly:
             _anomaly.check_forward(ctx, out)
         return tuple(tensors)
+
+
+def _check_kwargs(cls, kwargs, T):
+    """A Tensor passed by keyword would reach forward as a Tensor and never be an input of
+    the graph (its gradient would be silently lost): refuse it."""
+    for k, v in kwargs.items():
+        if isinstance(v, T):
+            raise TypeError("%s.apply: pass Tensor arguments positionally (they are the "
+                            "Function's inputs; keyword arguments are for options): got a "
+                            "Tensor for keyword '%s'" % (cls.__name__, k))
 
 
 def _check_output(cls, out, T):
@@ -302,7 +357,9 @@ class _Anomaly:
     @staticmethod
     def record(ctx):
         import traceback
-        ctx._trace = traceback.extract_stack()[:-3]
+        # drop this frame and Function.apply's; _where skips npconv's own wrappers, so the
+        # innermost remaining frame is the line that called the op (apply or a method)
+        ctx._trace = traceback.extract_stack()[:-2]
 
     @staticmethod
     def check_forward(ctx, outs):

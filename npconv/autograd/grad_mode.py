@@ -4,6 +4,7 @@ Recording is a global flag (one thread of control, as in every teaching framewor
 off stops ops from building the graph; ``backward()`` itself still works inside ``no_grad``.
 """
 import functools
+import inspect
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
@@ -40,6 +41,8 @@ class _GradMode:
 
     def __call__(self, fn):
         mode = self._mode
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(fn, mode)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -50,6 +53,38 @@ class _GradMode:
             finally:
                 _State.enabled = prev
         return wrapper
+
+
+def _wrap_generator(fn, mode):
+    """A decorated generator function: calling it only creates the generator, so the mode is
+    set around each step of its body instead (and the caller's mode is back while it holds
+    the yielded value), as PyTorch's decorators do."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        step, arg = gen.send, None
+        while True:
+            prev = _State.enabled
+            _State.enabled = mode
+            try:
+                value = step(arg)
+            except StopIteration as stop:
+                return stop.value
+            finally:
+                _State.enabled = prev
+            try:
+                arg = yield value
+                step = gen.send
+            except GeneratorExit:
+                prev, _State.enabled = _State.enabled, mode
+                try:
+                    gen.close()          # its finally blocks run in the mode too
+                finally:
+                    _State.enabled = prev
+                raise
+            except BaseException as e:   # thrown in by the caller: pass it to the body
+                step, arg = gen.throw, e
+    return wrapper
 
 
 class no_grad(_GradMode):

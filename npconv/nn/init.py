@@ -5,6 +5,7 @@ numbers come from ``npconv.random.generator`` of the tensor's array library, so
 ``npconv.manual_seed`` makes initialisation reproducible; samples are drawn directly in the
 tensor's dtype (float32 stays float32)."""
 import math
+import warnings
 
 from .. import random as _random
 from ..backend import get_array_module
@@ -12,7 +13,7 @@ from ..tensor import Tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
-           "eye_"]
+           "eye_", "trunc_normal_", "orthogonal_"]
 
 
 def _check(tensor):
@@ -164,3 +165,91 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     gain = calculate_gain(nonlinearity, a)
     std = gain / math.sqrt(fan)
     return normal_(tensor, 0.0, std, generator)
+
+
+# Acklam's rational approximation of the inverse normal CDF (relative error below 1.2e-9):
+# NumPy has no erfinv, which PyTorch's trunc_normal_ uses.
+_PPF_A = (-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+          1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00)
+_PPF_B = (-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
+          6.680131188771972e+01, -1.328068155288572e+01, 1.0)
+_PPF_C = (-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
+          -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00)
+_PPF_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
+          3.754408661907416e+00, 1.0)
+
+
+def _polyval(coefs, x):
+    y = coefs[0]
+    for c in coefs[1:]:
+        y = y * x + c
+    return y
+
+
+def _norm_cdf(x):
+    return 0.5 * math.erfc(-x / math.sqrt(2.0))
+
+
+def _norm_ppf(xp, p):
+    """The standard normal quantile of each element of ``p`` (float64, in (0, 1))."""
+    z = xp.empty_like(p)
+    low, high = p < 0.02425, p > 1 - 0.02425
+    mid = ~(low | high)
+    q = xp.sqrt(-2 * xp.log(p[low]))
+    z[low] = _polyval(_PPF_C, q) / _polyval(_PPF_D, q)
+    q = xp.sqrt(-2 * xp.log1p(-p[high]))
+    z[high] = -_polyval(_PPF_C, q) / _polyval(_PPF_D, q)
+    q = p[mid] - 0.5
+    z[mid] = _polyval(_PPF_A, q * q) * q / _polyval(_PPF_B, q * q)
+    return z
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """Fill with samples of N(mean, std^2) truncated to [a, b] (``a`` and ``b`` are absolute
+    bounds, not multiples of ``std``), as PyTorch: uniform samples between the normal CDF's
+    values at a and b, mapped back through the inverse CDF, then clamped to [a, b]."""
+    _check(tensor)
+    mean, std, a, b = float(mean), float(std), float(a), float(b)
+    if not a < b:
+        raise ValueError("trunc_normal_: expected a < b, got a=%g, b=%g" % (a, b))
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+                      "The distribution of values may be incorrect.", stacklevel=2)
+    xp = get_array_module(tensor.data)
+    gen = generator or _random.generator(xp)
+    lo, hi = (a - mean) / std, (b - mean) / std
+    # work in the lower tail, where the CDF's values are small and keep their precision
+    flip = lo > -hi
+    if flip:
+        lo, hi = -hi, -lo
+    cl, cu = _norm_cdf(lo), _norm_cdf(hi)
+    u = cl + (cu - cl) * gen.random(tensor.shape, dtype="float64")
+    z = _norm_ppf(xp, xp.clip(u, 1e-300, 1 - 1e-16))
+    if flip:
+        z = -z
+    return _fill(tensor, xp.clip(mean + std * z, a, b))
+
+
+def orthogonal_(tensor, gain=1, generator=None):
+    """Fill with a (semi-)orthogonal matrix times ``gain`` (Saxe et al., 2013): the tensor is
+    seen as a (rows, numel / rows) matrix whose rows are orthonormal when rows <= cols, and
+    whose columns are otherwise. As PyTorch: the Q of a QR decomposition of a Gaussian
+    matrix, its column signs fixed by R's diagonal so that Q is uniformly distributed."""
+    _check(tensor)
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.data.size == 0:
+        return tensor
+    _float_dtype(tensor)
+    xp = get_array_module(tensor.data)
+    gen = generator or _random.generator(xp)
+    rows = tensor.shape[0]
+    cols = tensor.data.size // rows
+    flat = gen.standard_normal((rows, cols), dtype="float64")
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    q = q * xp.sign(xp.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, (float(gain) * q).reshape(tensor.shape))

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import npconv as nc
+from npconv.autograd import Function
 
 
 def test_gradients_accumulate_into_leaves_across_uses_and_calls():
@@ -355,3 +356,102 @@ def test_zero_dim_leaf_gradients_stay_arrays_when_accumulated():
     assert isinstance(x.grad.data, np.ndarray) and x.grad.item() == 9.0
     x.grad.zero_()
     assert x.grad.item() == 0.0
+
+
+class _TwoOutputs(Function):
+    """y = (2x, 3x as float32): backward reads both gradients."""
+    seen = []
+
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2, (x * 3).astype(np.float32)
+
+    @staticmethod
+    def backward(ctx, ga, gb):
+        _TwoOutputs.seen.append(gb)
+        return 2 * ga + (0 if gb is None else 3 * gb)
+
+
+def test_dropped_output_of_a_multi_output_function_gets_zeros():
+    x = nc.tensor(np.ones((2, 3)), dtype=nc.float64, requires_grad=True)
+    _TwoOutputs.seen.clear()
+    first = _TwoOutputs.apply(x)[0]      # the second output is dropped (freed) at once
+    first.sum().backward()
+    (gb,) = _TwoOutputs.seen
+    assert gb.shape == (2, 3) and gb.dtype == np.float32 and not gb.any()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 3), 2.0))
+
+
+def test_non_differentiable_output_gets_zeros_and_materialize_grads_false_gives_none():
+    seen = []
+
+    class Split(Function):
+        @staticmethod
+        def forward(ctx, x, materialize):
+            ctx.set_materialize_grads(materialize)
+            s = x * 3
+            ctx.mark_non_differentiable(s)
+            return x * 2, s
+
+        @staticmethod
+        def backward(ctx, ga, gs):
+            seen.append(gs)
+            return 2 * ga, None
+
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    a, s = Split.apply(x, True)
+    assert not s.requires_grad
+    a.sum().backward()
+    Split.apply(x, False)[0].sum().backward()
+    assert seen[0].tolist() == [0.0, 0.0] and seen[1] is None
+    assert x.grad.tolist() == [4.0, 4.0]
+
+
+def test_no_grad_decorator_on_a_generator_applies_to_its_body():
+    x = nc.tensor([1.0], requires_grad=True)
+
+    @nc.no_grad()
+    def gen(t):
+        got = yield t * 2
+        assert got == "sent"
+        yield t * 3
+        return "done"
+
+    it = gen(x)
+    first = next(it)
+    assert nc.is_grad_enabled()            # the caller's mode between steps
+    second = it.send("sent")
+    assert not first.requires_grad and not second.requires_grad
+    with pytest.raises(StopIteration) as stop:
+        next(it)
+    assert stop.value.value == "done" and nc.is_grad_enabled()
+
+    @nc.enable_grad()
+    def inside(t):
+        yield t * 2
+
+    with nc.no_grad():
+        assert all(y.requires_grad for y in inside(x))
+        assert not nc.is_grad_enabled()
+
+    @nc.no_grad()
+    def catching():
+        try:
+            yield 1
+        except ValueError:
+            yield nc.is_grad_enabled()          # the thrown exception reaches the body
+
+    g = catching()
+    next(g)
+    assert g.throw(ValueError("x")) is False and nc.is_grad_enabled()
+
+    @nc.no_grad
+    def closing():
+        try:
+            yield 1
+        finally:
+            assert not nc.is_grad_enabled()   # close() runs the body's cleanup in its mode
+    c = closing()
+    next(c)
+    c.close()
+    assert nc.is_grad_enabled()

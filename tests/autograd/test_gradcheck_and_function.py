@@ -223,3 +223,229 @@ def test_without_detect_anomaly_nan_passes_silently():
     with np.errstate(invalid="ignore"):
         y = x.log()
     assert np.isnan(y.item())
+
+
+# -- gradcheck: layouts, outputs, dtypes -----------------------------------------------------
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradcheck_perturbs_non_contiguous_inputs(dtype):
+    # a transposed input: the float64 copy must be C-contiguous, else the perturbations go to
+    # a temporary and the numerical gradient is 0
+    a = np.random.default_rng(0).standard_normal((4, 3)).astype(dtype)
+    x = nc.Tensor(a.T, requires_grad=True)        # Tensor() keeps the array's layout
+    assert not x.data.flags.c_contiguous and x.dtype == dtype
+    assert gradcheck(lambda t: t * t, x)
+    assert gradcheck(Square.apply, nc.Tensor(a[:, ::2], requires_grad=True))
+
+
+def test_gradcheck_on_a_conv_output():
+    conv = nc.nn.Conv2d(2, 3, 3)
+    h = conv(nc.randn(2, 2, 6, 6)).detach().requires_grad_()   # float32, stored non-contiguous
+    assert gradcheck(lambda t: (t * t).sum(dim=1), h)
+
+
+def test_gradcheck_checks_only_the_outputs_that_require_grad():
+    x = nc.tensor(np.random.rand(2, 3), requires_grad=True)
+    # a detached float output is ignored on both sides (as PyTorch)
+    assert gradcheck(lambda t: (t * 2, t.detach() * 3), x)
+
+    class MaxAndArgmax(Function):
+        @staticmethod
+        def forward(ctx, a):
+            i = a.argmax(axis=-1)
+            idx = i.astype(np.float64)                # a float output, marked non-differentiable
+            ctx.mark_non_differentiable(idx)
+            ctx.save_for_backward(a)
+            ctx.i = i
+            return a.max(axis=-1), idx
+
+        @staticmethod
+        def backward(ctx, gv, gi):
+            (a,) = ctx.saved_tensors
+            g = np.zeros_like(a)
+            g[np.arange(a.shape[0]), ctx.i] = gv
+            return g
+
+    assert gradcheck(MaxAndArgmax.apply, x)
+
+
+def test_gradcheck_when_no_output_requires_grad():
+    x = nc.tensor(np.random.rand(3), requires_grad=True)
+    assert gradcheck(lambda t: t > 0.5, x) is True                     # integer/bool outputs only
+    assert gradcheck(lambda t: nc.ones(3, dtype=nc.float64), x) is True   # constant
+    # a detached output that depends on the input: its backward is missing (as PyTorch)
+    with pytest.raises(GradcheckError, match="no output of fn requires grad.*input 0"):
+        gradcheck(lambda t: t.detach() * 2, x)
+
+
+def test_gradcheck_converts_fixed_float32_tensor_arguments_to_float64():
+    x = nc.randn(2, 3, requires_grad=True)
+    w = nc.randn(4, 3)                   # float32, fixed: converted along with x
+    assert gradcheck(nc.nn.functional.linear, (x, w))
+    assert w.dtype == np.float32 and x.grad is None
+
+
+def test_gradcheck_error_explains_float64_for_float32_layers():
+    lin = nc.nn.Linear(3, 2)             # float32 parameters, not arguments of fn
+    x = nc.randn(4, 3, requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"(?s)same dtype.*gradcheck ran fn on float64 copies "
+                                           r"of its float32 Tensor arguments.*\.double\(\)"):
+        gradcheck(lambda t: lin(t), x)
+    assert gradcheck(lambda t: lin.double()(t), x)
+
+
+def test_gradcheck_refuses_complex_inputs():
+    z = nc.Tensor(np.array([1 + 2j, 3 - 1j]), requires_grad=True)
+    with pytest.raises(ValueError, match="input 0 is complex.*not supported"):
+        gradcheck(lambda t: t * t, z)
+    x = nc.tensor([1.0, 2.0], dtype=nc.float64, requires_grad=True)
+    with pytest.raises(ValueError, match="output 0 is complex.*not supported"):
+        gradcheck(lambda t: t.to(dtype=np.complex128), x)
+
+
+# -- Function: non-differentiable outputs, keyword arguments, gradient checks -----------------
+
+def test_mark_non_differentiable_single_output():
+    class Triple(Function):
+        @staticmethod
+        def forward(ctx, a):
+            out = a * 3
+            ctx.mark_non_differentiable(out)
+            return out
+
+        @staticmethod
+        def backward(ctx, g):
+            return 3 * g
+
+    y = Triple.apply(nc.tensor([1.0, 2.0], requires_grad=True))
+    assert not y.requires_grad and y.grad_fn is None
+
+
+def test_tensor_passed_by_keyword_is_refused_and_options_by_keyword_work():
+    class Scale(Function):
+        @staticmethod
+        def forward(ctx, a, w=None, factor=1.0):
+            ctx.factor = factor
+            return a * factor if w is None else a * w * factor
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.factor
+
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(TypeError, match="Scale.apply: pass Tensor arguments positionally.*"
+                                        "got a Tensor for keyword 'w'"):
+        Scale.apply(x, w=nc.tensor([3.0, 4.0], requires_grad=True))
+    Scale.apply(x, factor=2.0).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_invalid_gradient_shape_names_function_and_input_index():
+    class G(Function):
+        @staticmethod
+        def forward(ctx, c, a):
+            return a * c
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, g.sum(0)         # (4,) for a (3, 4) input: cannot be summed to it
+
+    a = nc.ones(3, 4, requires_grad=True)
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Function GBackward returned an invalid gradient at index 1 - got [4] but "
+            "expected shape compatible with [3, 4]")):
+        G.apply(2.0, a).sum().backward()
+
+
+def test_gradient_for_a_non_tensor_argument_raises():
+    class Scaled(Function):
+        @staticmethod
+        def forward(ctx, a, k):
+            ctx.k = k
+            return a * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, np.ones(1)
+
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="ScaledBackward returned a gradient different than "
+                                           "None at index 1.*not a Tensor"):
+        Scaled.apply(x, 3.0).sum().backward()
+    # a Tensor that does not require grad may get a gradient: it is dropped (as PyTorch)
+    class Mul(Function):
+        @staticmethod
+        def forward(ctx, a, b):
+            return a * b
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2, g * 2
+
+    x.grad = None
+    Mul.apply(x, nc.tensor([2.0, 2.0])).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_extra_trailing_none_gradients_are_accepted():
+    class Extra(Function):
+        @staticmethod
+        def forward(ctx, a):
+            return a * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return 2 * g, None, None
+
+    x = nc.tensor([1.0, 2.0], requires_grad=True)
+    Extra.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+
+def test_needs_input_grad_under_no_grad():
+    seen = []
+
+    class Probe(Function):
+        @staticmethod
+        def forward(ctx, a, b, k):
+            seen.append(ctx.needs_input_grad)
+            return a * b * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return None, None, None
+
+    a = nc.tensor([1.0], requires_grad=True)
+    with nc.no_grad():
+        y = Probe.apply(a, nc.tensor([2.0]), 3.0)
+        Probe.apply(nc.tensor([1.0]), nc.tensor([2.0]), 3.0)
+    assert seen == [(True, False, False), (False, False, False)]
+    assert not y.requires_grad and y.grad_fn is None
+
+
+class _NaNBackward(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * np.nan
+
+
+def _model_with_user_function(x):
+    h = x * 1.0
+    y = _NaNBackward.apply(h)  # ANOMALY-USER-APPLY
+    return y.sum()
+
+
+def test_detect_anomaly_names_the_line_of_a_user_function_apply():
+    x = nc.randn(3, requires_grad=True)
+    with nc.detect_anomaly():
+        loss = _model_with_user_function(x)
+        with pytest.raises(RuntimeError) as info:
+            loss.backward()
+    msg = str(info.value)
+    line = [i for i, s in enumerate(open(__file__), 1) if "# ANOMALY-USER-APPLY" in s][0]
+    assert "_NaNBackwardBackward" in msg
+    assert "%s:%d)" % (os.path.basename(__file__), line) in msg

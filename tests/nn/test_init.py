@@ -127,3 +127,67 @@ def test_layer_shapes_match_pytorch_layouts():
     np.testing.assert_array_equal(bn.running_var.numpy(), np.ones(7))
     assert nn.Linear(3, 5, bias=False).bias is None
     assert nn.Linear(3, 5, dtype=np.float64).weight.dtype == np.float64
+
+
+def _truncnorm_moments(mean, std, a, b):
+    """Mean and standard deviation of N(mean, std^2) truncated to [a, b]."""
+    pdf = lambda z: math.exp(-z * z / 2) / math.sqrt(2 * math.pi)   # noqa: E731
+    cdf = lambda z: 0.5 * math.erfc(-z / math.sqrt(2))               # noqa: E731
+    al, be = (a - mean) / std, (b - mean) / std
+    z = cdf(be) - cdf(al)
+    d = (pdf(al) - pdf(be)) / z
+    var = 1 + (al * pdf(al) - be * pdf(be)) / z - d * d
+    return mean + std * d, std * math.sqrt(var)
+
+
+@pytest.mark.parametrize("mean,std,a,b,dtype", [
+    (0.0, 1.0, -2.0, 2.0, np.float32),         # the defaults
+    (0.0, 0.02, -2.0, 2.0, np.float32),        # ViT style: bounds are absolute, far away
+    (1.0, 2.0, 0.0, 1.0, np.float64),          # a narrow window left of the mean
+    (0.0, 1.0, 5.0, 6.0, np.float64),          # far in the tail (PyTorch warns)
+    (0.0, 1.0, -6.0, -5.0, np.float64),
+])
+def test_trunc_normal_(mean, std, a, b, dtype):
+    t = nn.Parameter(nc.zeros(400, 500, dtype=dtype))
+    data = t.data
+    far = mean < a - 2 * std or mean > b + 2 * std
+    if far:
+        with pytest.warns(UserWarning, match="mean is more than 2 std from"):
+            init.trunc_normal_(t, mean, std, a, b)
+    else:
+        assert init.trunc_normal_(t, mean, std, a, b) is t
+    assert t.data is data and t.dtype == dtype and t.grad_fn is None
+    lo, hi, m, s = _stats(t)
+    ref_mean, ref_std = _truncnorm_moments(mean, std, a, b)
+    assert a <= lo and hi <= b
+    assert abs(m - ref_mean) < 0.01 * ref_std and abs(s - ref_std) < 0.01 * ref_std
+
+
+def test_trunc_normal_seeded_and_errors():
+    nc.manual_seed(3)
+    x = init.trunc_normal_(nc.zeros(50)).numpy().copy()
+    nc.manual_seed(3)
+    np.testing.assert_array_equal(init.trunc_normal_(nc.zeros(50)).numpy(), x)
+    with pytest.raises(ValueError, match="expected a < b"):
+        init.trunc_normal_(nc.zeros(3), a=1.0, b=-1.0)
+
+
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (6, 6), (4, 2, 3, 3), (40, 2, 3)])
+@pytest.mark.parametrize("gain", [1.0, 2.5])
+def test_orthogonal_(shape, gain):
+    t = nn.Parameter(nc.zeros(*shape))
+    data = t.data
+    assert init.orthogonal_(t, gain=gain) is t and t.data is data and t.dtype == np.float32
+    w = t.detach().numpy().reshape(shape[0], -1).astype(np.float64)
+    rows, cols = w.shape
+    gram = w @ w.T if rows <= cols else w.T @ w      # rows, else columns, orthonormal * gain
+    np.testing.assert_allclose(gram, gain ** 2 * np.eye(min(rows, cols)), atol=1e-5 * gain ** 2)
+
+
+def test_orthogonal_errors_and_empty():
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        init.orthogonal_(nc.zeros(4))
+    e = nc.zeros(0, 3)
+    assert init.orthogonal_(e) is e
+    with pytest.raises(TypeError):
+        init.orthogonal_(nc.zeros(3, 3, dtype=np.int64))
