@@ -611,6 +611,7 @@ class Tensor:
         self._float_only("var")
         if isinstance(dim, bool):       # PyTorch's var(unbiased) overload: a bool is no dim
             dim, unbiased = None, dim
+        dim = _dims(dim)
         if correction is None:
             correction = 1 if unbiased else 0
         return _red.Var.apply(self, dim, correction, keepdim)
@@ -619,6 +620,7 @@ class Tensor:
         self._float_only("std")
         if isinstance(dim, bool):       # std(unbiased), as var
             dim, unbiased = None, dim
+        dim = _dims(dim)
         if correction is None:
             correction = 1 if unbiased else 0
         # its own Function: var().sqrt() has a NaN gradient where the spread is zero

@@ -106,14 +106,6 @@ class FunctionCtx:
         """The nodes this one sends gradients to (leaf tensors stand for themselves)."""
         return tuple(e[0] if e else None for e in self._edges)
 
-    def _release(self):
-        # only a node that saved something fails a later backward (PyTorch lets a second
-        # backward through nodes without saved tensors, such as add or sum)
-        if self._saved:
-            self._saved = None
-            self._saved_versions = None
-            self._freed = True
-
     def __repr__(self):
         return "<%s>" % self.name()
 

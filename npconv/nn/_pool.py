@@ -147,6 +147,9 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
         x = pad_into(xp, x, padding, fill=low, tag="maxpad", extra=ex, layout="nchw")
     y = xp.empty((x.shape[0], x.shape[1]) + tuple(out_hw), x.dtype)
     code = xp.zeros(y.shape, xp.int8 if kH * kW < 127 else xp.int32)
+    # a NaN wins its window, the last one in scan order (PyTorch): one more pass per offset,
+    # so NumPy first looks for any NaN at all (one pass); off NumPy that look would be a sync
+    nans = x.dtype.kind == "f" and (xp is not numpy or bool(numpy.isnan(x).any()))
     for i in range(kH):
         for j in range(kW):
             v = _offset_slice(x, i * dilation[0], j * dilation[1], out_hw, stride)
@@ -154,7 +157,8 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
                 y[...] = v
                 continue
             m = v > y
-            m |= xp.isnan(v)            # a NaN wins, the last one in scan order (PyTorch)
+            if nans:
+                m |= xp.isnan(v)
             xp.copyto(y, v, where=m)
             xp.copyto(code, i * kW + j, where=m)
     return y, code

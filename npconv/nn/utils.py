@@ -8,6 +8,7 @@ optimizer's step::
     npconv.nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     optimizer.step()
 """
+import contextlib
 import math
 
 import numpy
@@ -30,18 +31,23 @@ def _as_list(parameters):
 
 
 def _vector_norm(xp, a, p):
-    """The p-norm of all elements of ``a`` as a Python float, in float64: inf is the largest
-    absolute value, 0 the number of non-zero elements (as ``torch.linalg.vector_norm``)."""
+    """The p-norm of all elements of ``a`` as a 0-d array, summed in float64 for float64
+    input and float32 otherwise (as ``torch.linalg.vector_norm``; the caller casts it to the
+    gradient's dtype, so a float16 norm past 65504 is inf, as in PyTorch): inf is the largest
+    absolute value, 0 the number of non-zero elements. Stays on ``a``'s device."""
+    acc = xp.float64 if a.dtype == xp.float64 else xp.float32
     if a.size == 0:
-        return 0.0
-    a = xp.abs(a).astype(numpy.float64)
+        return xp.zeros((), acc)
+    a = xp.abs(a.astype(acc, copy=False))
     if p == math.inf:
-        return float(a.max())
-    if p == -math.inf:
-        return float(a.min())
-    if p == 0:
-        return float((a != 0).sum())
-    return float((a ** p).sum()) ** (1.0 / p)
+        r = a.max()
+    elif p == -math.inf:
+        r = a.min()
+    elif p == 0:
+        r = (a != 0).sum()
+    else:
+        r = (a ** p).sum() ** (1.0 / p)
+    return xp.asarray(r, dtype=acc)
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
@@ -50,30 +56,34 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     ``norm_type``-norm of all gradients together, as if concatenated into one vector) is at
     most ``max_norm``. Returns the total norm before clipping as a 0-d Tensor.
 
-    The scale is ``max_norm / (total_norm + 1e-6)``, applied only when below 1, as in
-    PyTorch. ``norm_type`` may be ``float('inf')`` (the largest absolute gradient element).
-    With ``error_if_nonfinite=True`` a NaN or infinite total norm raises instead of scaling
-    the gradients by it. ``foreach`` is accepted for compatibility and ignored."""
+    As PyTorch: each gradient's norm is taken in its own dtype, the total is the norm of
+    those norms, and every gradient is multiplied by ``min(max_norm / (total + 1e-6), 1)``
+    (so a NaN or infinite total spreads into the gradients). ``norm_type`` may be
+    ``float('inf')`` (the largest absolute gradient element). Nothing is read back to the
+    host, except with ``error_if_nonfinite=True``, which raises on a NaN or infinite total
+    instead of scaling by it. ``foreach`` is accepted for compatibility and ignored."""
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     max_norm = float(max_norm)
     norm_type = float(norm_type)
     if not grads:
         return Tensor(0.0)
     xp = get_array_module(grads[0].data)
-    norms = numpy.array([_vector_norm(xp, g.data, norm_type) for g in grads])
-    total = _vector_norm(numpy, norms, norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
+    # (a norm past its dtype's range becomes inf, as in PyTorch: not worth a warning)
+    quiet = getattr(xp, "errstate", None)
+    with quiet(over="ignore") if quiet else contextlib.nullcontext():
+        norms = [_vector_norm(xp, g.data, norm_type).astype(g.data.dtype) for g in grads]
+    total = _vector_norm(xp, xp.stack(norms), norm_type).astype(
+        numpy.result_type(*[n.dtype for n in norms]))
+    if error_if_nonfinite and not bool(xp.isfinite(total)):      # an explicit, asked-for sync
         raise RuntimeError(
             "The total norm of order %s for gradients from `parameters` is non-finite, so it "
             "cannot be clipped. To disable this error and scale the gradients by the "
             "non-finite norm anyway, set `error_if_nonfinite=False`" % norm_type)
-    coef = min(max_norm / (total + 1e-6), 1.0)    # min(nan, 1.0) is nan: NaN spreads, as torch
-    if coef != 1.0:
-        with no_grad():
-            for g in grads:
-                g.mul_(coef)
-    dtype = numpy.result_type(*[g.data.dtype for g in grads])
-    return Tensor._wrap(xp.asarray(total, dtype=dtype))
+    coef = xp.asarray(xp.minimum(max_norm / (total.astype(xp.float64) + 1e-6), 1.0))
+    with no_grad():
+        for g in grads:
+            g.mul_(Tensor._wrap(coef.astype(g.data.dtype)))
+    return Tensor._wrap(total)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):

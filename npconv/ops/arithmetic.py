@@ -261,7 +261,11 @@ class ClampTensor(Function):
 
 def _int_divisor_check(out, b):
     """Integer ``//`` and ``%`` by zero: NumPy gives 0 (with a warning), PyTorch raises.
-    Only a zero that is used raises (an empty result does not)."""
+    Only a zero that is used raises (an empty result does not). On NumPy only: on a GPU the
+    check would read a flag back to the host on every call (PyTorch's CUDA kernels do not
+    check either)."""
+    if get_array_module(out) is not numpy:
+        return
     if out.dtype.kind in "iu" and out.size:
         z = b == 0
         if z if isinstance(z, bool) else z.any():

@@ -181,3 +181,26 @@ def test_parameters_vector_round_trip():
 
 def test_exported_as_nn_utils():
     assert nc.nn.utils is utils and nc.nn.utils.clip_grad_norm_ is utils.clip_grad_norm_
+
+
+def test_clip_grad_norm_per_dtype_as_pytorch():
+    # values from torch 2.13: each gradient's norm in its own dtype (float16 overflows to
+    # inf, and an inf total scales the gradients to 0), the total in the widest dtype
+    from npconv.nn.utils import clip_grad_norm_
+    p = nc.tensor(np.zeros(2, np.float16), requires_grad=True)
+    p.grad = nc.tensor(np.array([60000.0, 60000.0], np.float16))
+    total = clip_grad_norm_([p], 1.0)
+    assert total.dtype == np.float16 and np.isinf(total.item())
+    assert p.grad.tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="non-finite"):
+        p.grad = nc.tensor(np.array([60000.0, 60000.0], np.float16))
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+    a = nc.tensor(np.zeros(2, np.float32), requires_grad=True)
+    a.grad = nc.tensor(np.array([3.0, 4.0], np.float32))
+    b = nc.tensor(np.zeros(1), requires_grad=True)
+    b.grad = nc.tensor(np.array([12.0]))
+    total = clip_grad_norm_([a, b], 1.0)
+    assert total.dtype == np.float64 and total.item() == 13.0
+    np.testing.assert_allclose(a.grad.data, [3 / 13, 4 / 13], rtol=1e-6)
+    np.testing.assert_allclose(b.grad.data, [12 / 13], rtol=1e-6)
+    assert a.grad.dtype == np.float32

@@ -428,3 +428,20 @@ def test_clamp_dtype_promotion():
     assert nc.tensor([1.0, 2.0]).clamp(nc.tensor(1.0, dtype=nc.float64)).dtype == nc.float32
     r = nc.tensor([1, 5]).clamp(2, 3)
     assert r.dtype == nc.int64 and r.tolist() == [2, 3]
+
+
+def test_integer_division_by_zero_is_checked_on_numpy_only(monkeypatch):
+    # the check reads a flag back to the host; on a device that would be a sync every call
+    from npconv import _standin
+    _standin.install()
+    reads = []
+    real = _standin.StandinArray.__bool__
+    monkeypatch.setattr(_standin.StandinArray, "__bool__",
+                        lambda self: reads.append(1) or real(self))
+    x = nc.tensor(np.array([5, 7]), device="standin")
+    y = nc.tensor(np.array([2, 0]), device="standin")
+    with np.errstate(divide="ignore"):          # the stand-in computes with NumPy
+        (x // y), (x % y)
+    assert reads == []
+    with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+        nc.tensor(np.array([5, 7])) // nc.tensor(np.array([2, 0]))

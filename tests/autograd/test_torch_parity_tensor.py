@@ -323,3 +323,9 @@ def test_mean_var_std_of_integers_raise_as_pytorch(name, dtype):
     with pytest.raises(RuntimeError, match=name + r"\(\): could not infer output dtype"):
         getattr(t, name)()
     assert getattr(t.float(), name)().dtype == np.float32
+
+
+def test_var_and_std_take_numpy_integer_dims():
+    x = nc.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(x.var(np.int64(0)).data, [4.5, 4.5, 4.5])
+    np.testing.assert_allclose(x.std(np.int32(1)).data, [1.0, 1.0])

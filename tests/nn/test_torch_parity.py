@@ -61,6 +61,11 @@ def test_conv_transpose2d_module_output_size():
     with pytest.raises(ValueError, match=r"requested an output size of \[11, 11\], but valid "
                                          r"sizes range from \[9, 9\] to \[10, 10\]"):
         m(x, output_size=(11, 11))
+    # the range is stride - 1 wide, as PyTorch's, whatever the dilation
+    d = nn.ConvTranspose2d(1, 1, 3, stride=1, dilation=3)
+    assert d(nc.ones(1, 1, 4, 4), output_size=(10, 10)).shape == (1, 1, 10, 10)
+    with pytest.raises(ValueError, match=r"range from \[10, 10\] to \[10, 10\]"):
+        d(nc.ones(1, 1, 4, 4), output_size=(11, 11))
 
 
 def test_avg_pool2d_module_divisor_override():

@@ -136,9 +136,11 @@ class ConvTranspose2d(_ConvNd):
             raise ValueError("ConvTranspose2d: output_size must have 2 or 4 elements (for a "
                              "4-D input), but got %r" % (tuple(output_size),))
         # the smallest output per axis (output_padding 0); up to stride - 1 more can be had
+        # (PyTorch's range for output_size, though F.conv_transpose2d also takes an
+        # output_padding below the dilation)
         least = [(input.shape[2 + a] - 1) * self.stride[a] - 2 * self.padding[a]
                  + self.dilation[a] * (self.kernel_size[a] - 1) + 1 for a in range(2)]
-        most = [least[a] + max(self.stride[a], self.dilation[a]) - 1 for a in range(2)]
+        most = [least[a] + self.stride[a] - 1 for a in range(2)]
         if not all(least[a] <= size[a] <= most[a] for a in range(2)):
             raise ValueError("ConvTranspose2d: requested an output size of %s, but valid sizes "
                              "range from %s to %s (for an input of %s)"
