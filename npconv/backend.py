@@ -176,6 +176,19 @@ def get_array_module(*arrays):
     return numpy
 
 
+def cuda_device(device=None):
+    """The device of ``.cuda(device)``: None (the current GPU), an index, ``'cuda:1'`` or a
+    ``Device``, as PyTorch's ``Tensor.cuda`` takes them."""
+    if device is None:
+        return Device("cuda")
+    if isinstance(device, int) and not isinstance(device, bool):
+        return Device("cuda", device)
+    d = Device(device)
+    if d.type != "cuda":
+        raise ValueError("Invalid device, must be cuda device (got %s)" % d)
+    return d
+
+
 class Device:
     """Where a tensor's data lives: ``Device('cpu')``, ``Device('cuda')``, ``Device('cuda:1')``
     or ``Device('cuda', 1)`` (``npconv.device``). ``Device('cuda') == Device('cuda:0')``."""
@@ -187,6 +200,9 @@ class Device:
             type, index = type.type, type.index if index is None else index
         type = str(type)
         if ":" in type:
+            if index is not None:
+                raise ValueError("Device type %r must not include an index because index was "
+                                 "passed explicitly (%r)" % (type, index))
             type, _, idx = type.partition(":")
             try:
                 index = int(idx)

@@ -222,7 +222,7 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else _backend.Device("cuda", device))
+        return self.to(_backend.cuda_device(device))
 
     @property
     def T(self):
@@ -799,12 +799,19 @@ class Tensor:
         """A copy with its own memory; differentiable (the gradient passes through)."""
         return Clone.apply(self)
 
-    def to(self, *args, dtype=None, device=None):
-        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``: a converted tensor (the same
-        one when nothing changes). Casting is differentiable."""
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other_tensor)`` (its
+        device and dtype): a converted tensor, the same one when nothing changes (unless
+        ``copy=True``). A device may be a string, a ``Device`` or a GPU index. Casting is
+        differentiable. ``non_blocking`` is accepted for PyTorch's signature (copies here are
+        synchronous)."""
         for a in args:
-            if isinstance(a, (str, _backend.Device)):
+            if isinstance(a, Tensor):
+                device, dtype = a.device, a.data.dtype
+            elif isinstance(a, (str, _backend.Device)):
                 device = a
+            elif isinstance(a, int) and not isinstance(a, bool):
+                device = _backend.cuda_device(a)
             else:
                 dtype = a
         out = self
@@ -812,6 +819,8 @@ class Tensor:
             out = _backend.move(out, device)
         if dtype is not None and numpy.dtype(dtype) != out.data.dtype:
             out = _Cast.apply(out, numpy.dtype(dtype))
+        if copy and out is self:
+            out = self.clone()
         return out
 
     # ---------------------------------------------------------------- in place

@@ -57,6 +57,16 @@ def _class_back(g2, shape):
     return xp.ascontiguousarray(xp.moveaxis(g2.reshape(moved), -1, 1))
 
 
+def _same_device(fn, input, other, name):
+    """A clear error when a target or weight Tensor is not on ``input``'s device (the raw
+    arrays these losses read would otherwise fail inside the backend with its own error)."""
+    if isinstance(other, Tensor) and other.device != input.device:
+        raise RuntimeError("Expected all tensors to be on the same device, but found at least "
+                           "two devices, %s and %s! (%s() got input on %s and %s on %s; move "
+                           "one with .to())" % (input.device, other.device, fn, input.device,
+                                                name, other.device))
+
+
 def _check_class_target(input, target, fn, ignore_index):
     """Validate (input, target) for class-index losses and return the flat int64 target
     (one label per row of ``_class_last(input)``)."""
@@ -66,6 +76,7 @@ def _check_class_target(input, target, fn, ignore_index):
         # labels straight from a dataset need no wrapping (PyTorch requires a Tensor here)
         target = Tensor._wrap(target)
     _check_tensor(target, fn, "target")
+    _same_device(fn, input, target, "target")
     if input.dtype.kind != "f":
         raise TypeError("%s(): input must be floating point (logits or log-probabilities), "
                         "got %s" % (fn, input.dtype))
@@ -194,6 +205,7 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 def _check_weight(weight, c, input, fn):
     if weight is None:
         return None
+    _same_device(fn, input, weight, "weight")
     w = weight.data if isinstance(weight, Tensor) else get_array_module(input.data).asarray(
         weight)
     if tuple(w.shape) != (c,):
@@ -344,6 +356,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     _check_reduction(reduction)
     target = _check_pair(input, target, "binary_cross_entropy_with_logits")
     pw = None
+    for name, t in (("weight", weight), ("pos_weight", pos_weight)):
+        _same_device("binary_cross_entropy_with_logits", input, t, name)
     if pos_weight is not None:
         pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
             get_array_module(input.data).asarray(pos_weight, dtype=input.dtype)

@@ -111,9 +111,10 @@ class Optimizer:
                     p.grad = Tensor._wrap(xp.zeros_like(p.grad.data))
 
     def _state(self, p):
-        """``state[p]``, with its arrays moved to ``p``'s device when the model was moved
-        after the state was made (``model.to('cuda')`` after some steps), as the buffers
-        must live where the parameter does."""
+        """``state[p]``, with its arrays moved to ``p``'s device and cast to its dtype when
+        the model was moved or cast after the state was made (``model.to('cuda')`` or
+        ``model.double()`` after some steps), as the buffers must live where, and as, the
+        parameter does."""
         s = self.state.get(p)
         if s is None:
             s = self.state[p] = {}
@@ -123,7 +124,9 @@ class Optimizer:
             if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):
                 if type(v) is not type(pd) or (not isinstance(pd, numpy.ndarray) and
                                                _backend.device_of(v) != _backend.device_of(pd)):
-                    s[k] = _backend.move_array(v, _backend.device_of(pd))
+                    v = s[k] = _backend.move_array(v, _backend.device_of(pd))
+                if v.dtype != pd.dtype and v.shape == pd.shape and pd.dtype.kind == "f":
+                    s[k] = v.astype(pd.dtype)       # moment buffers follow the parameter
         return s
 
     def _tmp(self, like, k=0):

@@ -394,7 +394,7 @@ class Module:
         return self.to("cpu")
 
     def cuda(self, device=None):
-        return self.to("cuda" if device is None else _backend.Device("cuda", device))
+        return self.to(_backend.cuda_device(device))
 
     def double(self):
         return self.to(dtype=numpy.float64)
