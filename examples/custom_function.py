@@ -7,6 +7,8 @@ against finite differences with ``npconv.gradcheck``:
 
     python examples/custom_function.py
 """
+import argparse
+
 import numpy as np
 
 import npconv as nc
@@ -63,9 +65,18 @@ def demo(steps=30):
     return losses[0], losses[-1], float(act.beta.detach().numpy()[0])
 
 
-if __name__ == "__main__":
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", type=int, default=30, help="training steps of the toy problem")
+    args = p.parse_args(argv)
     x = nc.randn(4, 5, dtype=nc.float64, requires_grad=True)
     beta = nc.tensor(np.array([0.7]), requires_grad=True)
-    print("gradcheck:", nc.gradcheck(SwishFunction.apply, (x, beta)))
-    first, last, b = demo()
+    ok = nc.gradcheck(SwishFunction.apply, (x, beta))
+    print("gradcheck:", ok)
+    first, last, b = demo(args.steps)
     print("toy problem: loss %.3f -> %.3f, learned beta %.3f" % (first, last, b))
+    return ok, first, last, b
+
+
+if __name__ == "__main__":
+    main()

@@ -13,7 +13,7 @@ import numpy as np
 import npconv as nc
 import npconv.nn.functional as F
 from npconv import optim
-from npconv.data import MNIST, DataLoader, Subset
+from npconv.data import MNIST, DataLoader, DatasetNotFoundError, Subset
 from npconv.data import transforms as T
 from npconv.models import lenet5
 
@@ -25,6 +25,24 @@ def accuracy(model, dataset, batch_size=1000):
         for x, y in DataLoader(dataset, batch_size):
             correct += int((model(x).numpy().argmax(axis=1) == y.numpy()).sum())
     return correct / len(dataset)
+
+
+def _not_found(error, args):
+    """The library's not-found message, with this script's own options as the ways out
+    (the library's suggests npconv.train's flags)."""
+    lines = str(error).splitlines()
+    if "Ways to get it:" in lines:
+        lines = lines[:lines.index("Ways to get it:")]
+    how = ("check the network connection, or download on a machine with internet access"
+           if args.download else
+           "run this script with --download on a machine with internet access")
+    return "\n".join(lines + [
+        "Ways to get it:",
+        "  * " + how,
+        "  * or copy the four MNIST IDX files (train-images-idx3-ubyte.gz, "
+        "train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) "
+        "into a folder and pass it as --root FOLDER ($NPCONV_DATA/mnist and "
+        "~/.cache/npconv/mnist are searched too)"])
 
 
 def main(argv=None):
@@ -39,8 +57,11 @@ def main(argv=None):
 
     nc.manual_seed(0)
     normalize = T.Normalize((0.1307,), (0.3081,))           # MNIST's pixel mean and std
-    train = MNIST(args.root, train=True, download=args.download, transform=normalize)
-    test = MNIST(args.root, train=False, download=args.download, transform=normalize)
+    try:
+        train = MNIST(args.root, train=True, download=args.download, transform=normalize)
+        test = MNIST(args.root, train=False, download=args.download, transform=normalize)
+    except DatasetNotFoundError as e:
+        p.error(_not_found(e, args))
     if args.limit:
         train = Subset(train, np.arange(min(args.limit, len(train))))
         test = Subset(test, np.arange(min(args.limit, len(test))))

@@ -26,10 +26,15 @@ def main(argv=None):
     p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--batch-size", type=int, default=128)
     p.add_argument("--lr", type=float, default=0.1)
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--limit", type=int, default=None,
+                   help="use only the first N training and N test images")
     p.add_argument("--download", action="store_true")
     p.add_argument("--save", default="resnet_fashion.npz")
     args = p.parse_args(argv)
+    if args.limit is not None and args.limit < 1:
+        p.error("--limit must be a positive number of images, got %d" % args.limit)
+    if args.batch_size < 1:
+        p.error("--batch-size must be positive, got %d" % args.batch_size)
 
     nc.manual_seed(0)
     norm = T.Normalize((0.2860,), (0.3530,))
@@ -42,7 +47,13 @@ def main(argv=None):
         train = BundledFashionMNIST(train=True, transform=augment)
         test = BundledFashionMNIST(train=False, transform=norm)
     if args.limit:
-        train, test = Subset(train, np.arange(args.limit)), Subset(test, np.arange(args.limit))
+        train = Subset(train, np.arange(min(args.limit, len(train))))
+        test = Subset(test, np.arange(min(args.limit, len(test))))
+    if len(train) < args.batch_size:        # the loader drops the last partial batch
+        p.error("%d training images (%s) make no full batch of --batch-size %d: use a larger "
+                "--limit or a smaller --batch-size"
+                % (len(train), "--limit %d" % args.limit if args.limit else "the whole set",
+                   args.batch_size))
 
     model = resnet(args.depth)
     loader = DataLoader(train, args.batch_size, shuffle=True, drop_last=True)

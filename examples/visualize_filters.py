@@ -43,7 +43,7 @@ def main(argv=None):
     nc.manual_seed(0)
     data = BundledFashionMNIST(train=True, transform=T.Normalize((0.2860,), (0.3530,)))
     if args.limit:
-        data = Subset(data, np.arange(args.limit))
+        data = Subset(data, np.arange(min(args.limit, len(data))))
     model = simple_cnn()
     opt = optim.Adam(model.parameters(), lr=2e-3)
     model.train()
@@ -68,7 +68,7 @@ def main(argv=None):
     with nc.no_grad():
         model(x)
     handle.remove()
-    maps = captured["relu1"].numpy()[0]                  # (32, 28, 28)
+    maps = captured["relu1"].numpy()[0]                  # (24, 28, 28): conv1's 24 channels
 
     written = []
     try:

@@ -11,7 +11,11 @@ __all__ = ["summary", "ModelSummary"]
 
 class ModelSummary:
     """The result of ``summary``: ``rows`` (name, type, output shape, #params), totals, and
-    the table as ``str(summary)`` (also its repr, so it prints itself in a REPL)."""
+    the table as ``str(summary)`` (also its repr, so it prints itself in a REPL).
+
+    An output shape is a tuple for a tensor, a list of shapes for a tuple or list of outputs
+    and a dict of shapes for a dict; the table prints every shape as a list, torchinfo style
+    (``[2, 3]``, ``[[2, 3], [2, 2]]``, ``{'y': [2, 2]}``)."""
 
     def __init__(self, rows, total_params, trainable_params, input_shape, output_shape):
         self.rows = rows
@@ -23,7 +27,8 @@ class ModelSummary:
 
     def __str__(self):
         head = ("Layer (type)", "Output Shape", "Param #")
-        body = [("%s (%s)" % (name, typ) if name else typ, str(list(shape)), "{:,}".format(n))
+        body = [("%s (%s)" % (name, typ) if name else typ, _format_shape(shape),
+                 "{:,}".format(n))
                 for name, typ, shape, n in self.rows]
         w0 = max([len(head[0])] + [len(r[0]) for r in body]) + 2
         w1 = max([len(head[1])] + [len(r[1]) for r in body]) + 2
@@ -35,9 +40,7 @@ class ModelSummary:
             out.append("%-*s%-*s%*s" % (w0, r[0], w1, r[1], w2, r[2]))
         out += ["=" * width,
                 "Input shape: %s" % (list(self.input_shape),),
-                "Output shape: %s" % (list(self.output_shape)
-                                      if isinstance(self.output_shape, tuple)
-                                      else self.output_shape,),
+                "Output shape: %s" % _format_shape(self.output_shape),
                 "Total params: {:,}".format(self.total_params),
                 "Trainable params: {:,}".format(self.trainable_params),
                 "Non-trainable params: {:,}".format(self.non_trainable_params),
@@ -51,15 +54,29 @@ def _shape_of(out):
     if isinstance(out, Tensor):
         return tuple(out.shape)
     if isinstance(out, (tuple, list)):
-        return [(_shape_of(o)) for o in out]
+        return [_shape_of(o) for o in out]
+    if isinstance(out, dict):
+        return {k: _shape_of(v) for k, v in out.items()}
     return ()
+
+
+def _format_shape(shape):
+    """A shape as printed in the table: every shape a list (``[2, 3]``), nested for several
+    outputs (``[[2, 3], [2, 2]]``), per key for a dict (``{'y': [2, 2]}``)."""
+    if isinstance(shape, dict):
+        return "{" + ", ".join("%r: %s" % (k, _format_shape(v))
+                               for k, v in shape.items()) + "}"
+    if isinstance(shape, list):
+        return "[" + ", ".join(_format_shape(s) for s in shape) + "]"
+    return str([int(d) for d in shape])
 
 
 def summary(model, input_size, batch_size=2, dtype=None, device=None):
     """Run ``model`` once on zeros of shape ``(batch_size, *input_size)`` (``input_size``
     excludes the batch axis, as torchsummary) in evaluation mode and without recording the
     graph, and list every layer that is not a container: its qualified name and type, its
-    output shape and its own parameter count. The model's training flag is restored.
+    output shape and its own parameter count (a model that has no submodules is itself the
+    one row). The model's training flag is restored.
 
     Returns a ``ModelSummary`` (``print(npconv.summary(model, (1, 28, 28)))``)."""
     from .nn.modules.container import ModuleList, Sequential
@@ -78,6 +95,8 @@ def summary(model, input_size, batch_size=2, dtype=None, device=None):
         if m is model or isinstance(m, (Sequential, ModuleList)):
             continue
         handles.append(m.register_forward_hook(make_hook(name)))
+    if not any(True for _ in model.children()):     # a single layer: it is the one row
+        handles.append(model.register_forward_hook(make_hook("")))
     was_training = model.training
     modes = {m: m.training for m in model.modules()}
     params = list(model.parameters())

@@ -149,11 +149,17 @@ def render(t, path, params=None, format=None, show_shapes=True):
 
 # ------------------------------------------------------------------- filters, feature maps
 def _host(x):
-    """A NumPy float array from a Tensor, NumPy or CuPy array."""
-    data = getattr(x, "data", x)
-    if hasattr(data, "get") and not isinstance(data, numpy.ndarray):
-        data = data.get()       # CuPy -> host
-    return numpy.asarray(data, dtype=numpy.float64)
+    """A NumPy float array from a Tensor, a NumPy array, a device array (CuPy, or any
+    registered backend's) or anything ``numpy.asarray`` takes (nested lists)."""
+    from . import backend as _backend
+    from .tensor import Tensor
+    if isinstance(x, Tensor):
+        x = x.data          # a Tensor's raw array (a CuPy array's .data is a pointer instead)
+    if not isinstance(x, numpy.ndarray):
+        b = _backend.backend_of(x)
+        if b.name != "cpu":
+            x = b.to_host(x)            # device -> host, explicitly
+    return numpy.asarray(x, dtype=numpy.float64)
 
 
 def _normalize(a):

@@ -69,3 +69,87 @@ def test_resnet_fashion(tmp_path, capsys):
                                          "32", "--save", str(tmp_path / "r.npz")])
     assert 0.0 <= best <= 1.0 and (tmp_path / "r.npz").is_file()
     assert "epoch 1: loss" in capsys.readouterr().out
+
+
+_SCRIPTS = sorted(f[:-3] for f in os.listdir(EXAMPLES) if f.endswith(".py"))
+
+
+@pytest.mark.parametrize("name", _SCRIPTS)
+def test_every_example_takes_help(name):
+    """examples/README.md: every script runs on its own and answers --help."""
+    import subprocess
+    import sys
+    root = os.path.dirname(EXAMPLES)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    proc = subprocess.run([sys.executable, os.path.join(EXAMPLES, name + ".py"), "--help"],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("usage: " + name + ".py") and "--help" in proc.stdout
+
+
+def test_custom_function_main(capsys):
+    ok, first, last, beta = _load("custom_function").main(["--steps", "3"])
+    assert ok and "gradcheck: True" in capsys.readouterr().out
+
+
+def test_lenet_mnist_not_found_names_its_own_options(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("NPCONV_DATA", str(tmp_path / "nothing"))
+    with pytest.raises(SystemExit) as e:
+        _load("lenet_mnist").main(["--root", str(tmp_path / "empty"), "--epochs", "1"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "MNIST was not found" in err and "--root FOLDER" in err and "--download" in err
+    assert "--data-root" not in err and "--dataset" not in err and "npconv-train" not in err
+
+
+def _tiny_fashion(monkeypatch, mod, n_train=64, n_test=40):
+    """The script's data, cut down: no full Fashion-MNIST, a bundled subset of
+    ``n_train``/``n_test`` images."""
+    from npconv.data import BundledFashionMNIST, DatasetNotFoundError, Subset
+
+    def missing(*args, **kwargs):
+        raise DatasetNotFoundError("not here")
+
+    def small(train=True, transform=None):
+        return Subset(BundledFashionMNIST(train=train, transform=transform),
+                      np.arange(n_train if train else n_test))
+    monkeypatch.setattr(mod, "FashionMNIST", missing)
+    monkeypatch.setattr(mod, "BundledFashionMNIST", small)
+
+
+def test_resnet_fashion_limit_is_clamped_to_the_data(tmp_path, monkeypatch, capsys):
+    mod = _load("resnet_fashion")
+    _tiny_fashion(monkeypatch, mod)
+    # --limit above both sizes: the whole (64-image) train and (40-image) test sets
+    best = mod.main(["--epochs", "1", "--limit", "100", "--batch-size", "32",
+                     "--save", str(tmp_path / "r.npz")])
+    assert 0.0 <= best <= 1.0
+    assert "epoch 1: loss" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["--limit", "32", "--batch-size", "64"], "32 training images (--limit 32)"),
+    (["--batch-size", "65"], "64 training images (the whole set)"),
+    (["--limit", "-3"], "--limit must be a positive"),
+])
+def test_resnet_fashion_no_full_batch_is_a_usage_error(argv, why, tmp_path, monkeypatch,
+                                                       capsys):
+    mod = _load("resnet_fashion")
+    _tiny_fashion(monkeypatch, mod)
+    with pytest.raises(SystemExit) as e:
+        mod.main(["--epochs", "1", "--save", str(tmp_path / "r.npz")] + argv)
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and why in err
+    assert not (tmp_path / "r.npz").exists()
+
+
+def test_visualize_filters_limit_is_clamped(tmp_path, monkeypatch):
+    mod = _load("visualize_filters")
+    from npconv.data import BundledFashionMNIST, Subset
+    monkeypatch.setattr(mod, "BundledFashionMNIST", lambda train=True, transform=None: Subset(
+        BundledFashionMNIST(train=train, transform=transform), np.arange(40)))
+    written = mod.main(["--out", str(tmp_path), "--steps", "1", "--limit", "1000"])
+    assert len(written) == 2

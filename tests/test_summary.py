@@ -40,3 +40,44 @@ def test_summary_nested_and_frozen():
     assert s.total_params == 30 and s.trainable_params == 10 and s.non_trainable_params == 20
     assert not net.training
     assert "Non-trainable params: 20" in str(s)
+
+
+def test_summary_of_a_single_layer_lists_that_layer():
+    lin = nn.Linear(3, 2)
+    s = nc.summary(lin, (3,))
+    assert [tuple(r) for r in s.rows] == [("", "Linear", (2, 2), 8)]
+    lines = str(s).splitlines()
+    assert any(line.startswith("Linear ") and line.rstrip().endswith(" 8") and "[2, 2]" in line
+               for line in lines)
+    assert not lin._forward_hooks
+    assert [r[1] for r in nc.summary(nn.ReLU(), (4,)).rows] == ["ReLU"]
+
+
+def test_summary_tuple_and_dict_outputs_print_as_lists():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(4, 3)
+            self.b = nn.Linear(4, 2)
+
+        def forward(self, x):
+            return self.a(x), self.b(x)
+
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.two = Two()
+
+        def forward(self, x):
+            y, z = self.two(x)
+            return {"y": y, "z": z}
+
+    s = nc.summary(Two(), (4,))
+    assert s.output_shape == [(2, 3), (2, 2)]
+    assert "Output shape: [[2, 3], [2, 2]]" in str(s) and "(" not in str(s).split("Input")[1]
+    s = nc.summary(Heads(), (4,))
+    assert s.output_shape == {"y": (2, 3), "z": (2, 2)}
+    text = str(s)
+    assert "Output shape: {'y': [2, 3], 'z': [2, 2]}" in text
+    two_row = [line for line in text.splitlines() if line.startswith("two (Two)")]
+    assert len(two_row) == 1 and "[[2, 3], [2, 2]]" in two_row[0]

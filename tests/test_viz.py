@@ -154,3 +154,48 @@ def test_figure_script_makes_the_docs_svgs(tmp_path, monkeypatch):
     assert "MatMulBackward" in (tmp_path / "autograd_graph.dot").read_text()
     with pytest.raises(SystemExit, match="unknown figure"):
         mf.main(["nonsense"])
+
+
+class _FakeAxes:
+    def __init__(self, shown):
+        self.shown = shown
+
+    def axis(self, *a):
+        pass
+
+    def imshow(self, img, **kw):
+        assert isinstance(img, np.ndarray)
+        self.shown.append(img)
+
+
+class _FakePlt:
+    """Enough of matplotlib.pyplot for plot_filters/plot_feature_maps (matplotlib is
+    optional)."""
+
+    def __init__(self):
+        self.shown = []
+
+    def subplots(self, nrows, ncols, **kw):
+        fig = type("Fig", (), {"suptitle": lambda self, t: None})()
+        axes = np.array([[_FakeAxes(self.shown) for _ in range(ncols)] for _ in range(nrows)])
+        return fig, axes
+
+
+def test_viz_accepts_raw_device_arrays(monkeypatch):
+    """A raw device array (CuPy's, here the stand-in's: its ``.data`` is a MemoryPointer, as
+    on CuPy) is brought to the host explicitly, as a Tensor on that device is."""
+    from devices import STANDIN
+    w = nc.randn(6, 1, 3, 3)
+    raw = w.to(STANDIN).data
+    assert not isinstance(raw, np.ndarray)
+    expected = viz.filter_grid(w.numpy(), ncols=4)
+    np.testing.assert_allclose(viz.filter_grid(raw, ncols=4), expected)
+    np.testing.assert_allclose(viz.filter_grid(w.to(STANDIN), ncols=4), expected)
+    np.testing.assert_allclose(viz.filter_grid(w.numpy().tolist(), ncols=4), expected)
+    plt = _FakePlt()
+    monkeypatch.setattr(viz, "_pyplot", lambda: plt)
+    viz.plot_filters(raw, ncols=3)
+    assert len(plt.shown) == 6
+    maps = nc.randn(2, 5, 4, 4)
+    viz.plot_feature_maps(maps.to(STANDIN).data, index=1)
+    np.testing.assert_allclose(plt.shown[-1], maps.numpy()[1, 4])
