@@ -195,8 +195,9 @@ def test_reduction_gradcheck_and_forward(name, shape, dim, keepdim):
         ref = lambda a: a.var(axis=dim, keepdims=keepdim)  # noqa: E731
     elif name in ("var", "std"):
         n = x.data.size if dim is None else int(np.prod([shape[d] for d in np.atleast_1d(dim)]))
-        if n < 2:   # unbiased variance of one element: nan, as PyTorch
-            with np.errstate(divide="ignore", invalid="ignore"):
+        if n < 2:   # unbiased variance of one element: nan, with PyTorch's warning
+            with np.errstate(divide="ignore", invalid="ignore"), \
+                    pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
                 assert np.isnan(getattr(x, name)(dim=dim, keepdim=keepdim).detach().numpy()).all()
             return
         fn = lambda t: getattr(t, name)(dim=dim, keepdim=keepdim)  # noqa: E731
