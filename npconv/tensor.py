@@ -1037,7 +1037,8 @@ def _index_arg(index):
 
 def tensor(data, dtype=None, requires_grad=False, device=None):
     """A new leaf tensor holding a copy of ``data`` (Python number, list, NumPy/CuPy array
-    or Tensor). Python floats and lists become float32; arrays keep their dtype."""
+    or Tensor). Python floats become float32, ints int64 and bools bool (a list takes the
+    dtype of its elements, as PyTorch infers it); arrays keep their dtype."""
     if isinstance(data, Tensor):
         data = data.data
     arr = _to_array(data, dtype)

@@ -9,16 +9,18 @@ terminal) and then the test-set loss and accuracy. In ``--out`` it writes ``best
 weights of the best epoch, ``npconv.load``-able), ``last.npz`` (a resumable checkpoint: model,
 optimizer, position, random state), ``metrics.json`` and, when matplotlib is installed,
 ``curves.png`` and ``confusion_matrix.png``. Ctrl-C stops after the current step, saves
-``last.npz`` and exits cleanly; ``--resume`` continues exactly where it stopped (the same seed
-gives the same metrics, interrupted or not).
+``last.npz`` and exits cleanly (status 130; on an epoch's last step the epoch is evaluated
+and saved first, and on the run's last step the run simply finishes); ``--resume`` continues
+exactly where it stopped (the same seed gives the same metrics, interrupted or not).
 
 A resumed run keeps the checkpoint's options. Given on the command line, ``--epochs`` (more
 epochs extend a run), ``--device``, ``--eval-batch-size``, ``--data-root``, ``--download`` and
 ``--out`` replace the saved ones, and ``--no-plots`` applies to this invocation; any other
 option given with a value that differs from the checkpoint's is an error.
 
-A loss that becomes NaN or infinite stops the run with an error (exit status 1) before
-anything is saved: ``best.npz`` and ``last.npz`` keep the last good epoch.
+A loss that becomes NaN or infinite stops the run with an error (exit status 1) before any
+checkpoint is saved: ``best.npz`` and ``last.npz`` keep the last good state, and
+``metrics.json`` records the error.
 """
 import argparse
 import json

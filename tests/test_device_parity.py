@@ -41,6 +41,8 @@ def test_cuda_takes_an_index_a_string_or_a_device():
                 obj.cuda(dev)
         with pytest.raises(RuntimeError, match="is not available"):
             nc.ones(2).to(0)                              # an int is a GPU index
+        with pytest.raises(RuntimeError, match="is not available"):
+            nn.Linear(2, 2).to(0)
     with pytest.raises(ValueError, match="must be cuda device"):
         nc.ones(2).cuda("cpu")
     with pytest.raises(ValueError, match="must not include an index because index was passed"):

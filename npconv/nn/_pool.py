@@ -3,7 +3,8 @@
 Arguments arrive validated and normalised to pairs (``functional``). Windows are visited by a
 loop over the kH*kW kernel offsets, each a strided slice of the (padded) input covering all
 (N, C, Ho, Wo) windows at once: a running maximum (and the offset of the first maximum, as
-PyTorch picks one winner per window) or a running sum. Backward scatters back through the same
+PyTorch picks one winner per window; a window holding a NaN is NaN and its last NaN wins) or
+a running sum. Backward scatters back through the same
 slices; within one offset the target pixels are distinct, so plain slice-adds are exact.
 
 Fast path: the non-overlapping 2x2 max-pool (stride 2, no padding, no dilation) works on the
@@ -136,8 +137,9 @@ class MaxPool2d(Function):
 
 
 def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
-    """Running max over the kernel offsets of the -inf padded input; also the offset code
-    (i*kW + j) of the first maximum of each window."""
+    """Running max over the kernel offsets of the -inf padded input (the dtype's minimum
+    for integers); also the offset code (i*kW + j) of the first maximum of each window, or
+    of its last NaN when it holds one."""
     N, C, H, W = x.shape
     kH, kW = kernel
     ex = (_extra(H, kH, stride[0], padding[0], dilation[0], out_hw[0]),
@@ -166,7 +168,8 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
 
 def _max2x2_backward(xp, x, m, gy, out_hw, stride, layout):
     """Gradient of the 2x2/stride-2 max-pool: each window's gradient goes to its first
-    maximum (scan order (0,0), (0,1), (1,0), (1,1)), as the general path's argmax. x and
+    maximum (scan order (0,0), (0,1), (1,0), (1,1)), or to its last NaN when it holds one,
+    as the general path's argmax. x and
     its maxima m are stored in ``layout``; gy is brought to it and so is dx."""
     perm = _LAYOUTS[layout]
     gy = as_layout(xp, gy, layout, "poolG").transpose(_inverse(perm))

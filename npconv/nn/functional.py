@@ -203,9 +203,11 @@ def _pool_args(fn, input, kernel_size, stride, padding, dilation=1):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
-    """Max over kH x kW windows of (N, C, H, W) (padding counts as -inf). ``stride``
-    defaults to ``kernel_size``. With ``return_indices`` also returns the int64 flat index
-    (h*W + w) of each window's maximum in its input plane (first maximum on ties)."""
+    """Max over kH x kW windows of (N, C, H, W) (padding counts as -inf, as the dtype's
+    minimum for integers). ``stride`` defaults to ``kernel_size``. With ``return_indices``
+    also returns the int64 flat index (h*W + w) of each window's maximum in its input plane
+    (first maximum on ties). A window holding a NaN gives NaN, and its index and gradient
+    go to its last NaN in scan order, as in PyTorch."""
     fn = "max_pool2d"
     kernel, stride, padding, dilation = _pool_args(fn, input, kernel_size, stride, padding,
                                                    dilation)

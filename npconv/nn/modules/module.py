@@ -365,12 +365,15 @@ class Module:
         return self
 
     def to(self, *args, device=None, dtype=None, non_blocking=False):
-        """``to(device)``, ``to(dtype)`` or ``to(device, dtype)``: moves (and casts floating
-        point) parameters and buffers in place; returns self. A dtype applies to floating
-        point arrays only, as in PyTorch."""
+        """``to(device)``, ``to(dtype)``, ``to(device, dtype)`` or ``to(tensor)`` (its device
+        and dtype): moves (and casts floating point) parameters and buffers in place; returns
+        self. A dtype applies to floating point arrays only, as in PyTorch; a device is a
+        string, a ``Device`` or a GPU index (as ``.cuda(i)``)."""
         for a in args:
             if isinstance(a, (str, _backend.Device)):
                 device = a
+            elif isinstance(a, int) and not isinstance(a, bool):
+                device = _backend.cuda_device(a)
             elif isinstance(a, Tensor):
                 device = _backend.device_of(a.data)
                 dtype = a.data.dtype
