@@ -178,7 +178,14 @@ def where(condition, input, other):
             raise RuntimeError("where expected condition to be a boolean tensor, but got a "
                                "tensor with dtype %s" % cond.dtype)
         cond = cond.astype(numpy.bool_)     # PyTorch still takes uint8 (deprecated)
-    return _ar.Where.apply(cond, *_promoted(input, other))
+    a, b = _promoted(input, other)
+    try:
+        return _ar.Where.apply(cond, a, b)
+    except Exception:
+        # the condition goes in as a raw array, which Function.apply's device check skips
+        _backend.check_same_device([t for t in (condition, a, b) if isinstance(t, Tensor)],
+                                   "where")
+        raise
 
 
 def _promoted(a, b):

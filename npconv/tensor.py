@@ -55,6 +55,17 @@ _PY_DTYPES = {float: numpy.dtype(_DEFAULT_FLOAT), int: numpy.dtype(numpy.int64),
 _SEQUENCES = {list, tuple}
 
 
+def _device_checked(call, tensors, what):
+    """``call()``; when it fails and ``tensors`` live on different devices, PyTorch's
+    same-device error instead of the backend's own (only the failure path pays: ops that are
+    no ``Function`` do not get ``Function.apply``'s check)."""
+    try:
+        return call()
+    except Exception:
+        _backend.check_same_device([t for t in tensors if isinstance(t, Tensor)], what)
+        raise
+
+
 def _list_dtype(data, found):
     """The dtype PyTorch infers for ``data`` (a number or nested list) that NumPy read as
     ``found``: Python floats count as float32 and ints as int64, but NumPy scalars and arrays
@@ -521,8 +532,8 @@ class Tensor:
 
     # ---------------------------------------------------------------- comparisons (no grad)
     def _compare(self, o, op):
-        o = o.data if isinstance(o, Tensor) else o
-        return Tensor._wrap(op(self.data, o))
+        a = o.data if isinstance(o, Tensor) else o
+        return _device_checked(lambda: Tensor._wrap(op(self.data, a)), (self, o), "comparison")
 
     def __eq__(self, o):
         return self._compare(o, lambda a, b: a == b)
@@ -546,9 +557,11 @@ class Tensor:
 
     # integer and logical elementwise ops: no gradient (piecewise constant or boolean)
     def _nograd_op(self, o, op, reflected=False):
-        o = o.data if isinstance(o, Tensor) else (o.item() if isinstance(o, numpy.generic)
+        a = o.data if isinstance(o, Tensor) else (o.item() if isinstance(o, numpy.generic)
                                                    else o)
-        return Tensor._wrap(op(o, self.data) if reflected else op(self.data, o))
+        return _device_checked(
+            lambda: Tensor._wrap(op(a, self.data) if reflected else op(self.data, a)),
+            (self, o), "elementwise op")
 
     def __floordiv__(self, o):
         t, o = _coerce(self, o)
@@ -839,7 +852,7 @@ class Tensor:
         o = other.data if isinstance(other, Tensor) else other
         if isinstance(o, numpy.generic):
             o = o.item()
-        op(self.data, o)
+        _device_checked(lambda: op(self.data, o), (self, other), "in-place op")
         self._version[0] += 1
         return self
 

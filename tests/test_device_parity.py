@@ -82,3 +82,18 @@ def test_losses_name_the_devices_of_targets_and_weights():
                                            pos_weight=nc.ones(5))
     loss = F.cross_entropy(x, t.to("standin"), weight=nc.ones(5, device="standin"))
     assert str(loss.device) == "standin:0"
+
+
+@pytest.mark.parametrize("op", ["eq", "lt", "and", "where", "add_", "mul_", "setitem"])
+def test_ops_outside_functions_name_both_devices(op):
+    # comparisons, logical ops, where's condition and in-place ops are no Function (or pass
+    # raw arrays), so they need their own check: PyTorch's message, not the backend's
+    x = nc.randn(3, device="standin")
+    c = nc.randn(3)
+    calls = {"eq": lambda: x == c, "lt": lambda: x < c, "and": lambda: (x > 0) & (c > 0),
+             "where": lambda: nc.where(c > 0, x, x), "add_": lambda: x.add_(c),
+             "mul_": lambda: x.mul_(c), "setitem": lambda: x.__setitem__(slice(None), c)}
+    with pytest.raises(RuntimeError, match="found at least two devices, (standin:0 and cpu|"
+                                           "cpu and standin:0)"):
+        calls[op]()
+    assert (x == x).data.dtype == numpy.bool_            # same device: unchanged
