@@ -45,14 +45,22 @@ def _not_found(error, args):
         "~/.cache/npconv/mnist are searched too)"])
 
 
+def _positive(text):
+    """argparse type: an integer >= 1."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer, got %s" % text)
+    return n
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--root", default=None, help="folder with the MNIST IDX files")
     p.add_argument("--download", action="store_true")
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--epochs", type=_positive, default=3)
+    p.add_argument("--batch-size", type=_positive, default=64)
     p.add_argument("--lr", type=float, default=0.05)
-    p.add_argument("--limit", type=int, default=None, help="use only the first N images")
+    p.add_argument("--limit", type=_positive, default=None, help="use only the first N images")
     args = p.parse_args(argv)
 
     nc.manual_seed(0)

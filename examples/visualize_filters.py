@@ -32,11 +32,19 @@ def tile(maps, ncols=8, pad=1):
     return viz.filter_grid(maps[:, None], ncols=ncols, pad=pad)
 
 
+def _positive(text):
+    """argparse type: an integer >= 1."""
+    n = int(text)
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be a positive integer, got %s" % text)
+    return n
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--out", default="viz")
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--steps", type=_positive, default=100)
+    p.add_argument("--limit", type=_positive, default=None)
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
 

@@ -176,13 +176,23 @@ def get_array_module(*arrays):
     return numpy
 
 
+def _is_index(a):
+    """Whether ``a`` is a GPU index (a Python or NumPy integer, not a bool)."""
+    return isinstance(a, (int, numpy.integer)) and not isinstance(a, (bool, numpy.bool_))
+
+
+def as_device(device):
+    """A device argument as PyTorch takes it: a string, a ``Device`` or a GPU index."""
+    return cuda_device(device) if _is_index(device) else device
+
+
 def cuda_device(device=None):
     """The device of ``.cuda(device)``: None (the current GPU), an index, ``'cuda:1'`` or a
     ``Device``, as PyTorch's ``Tensor.cuda`` takes them."""
     if device is None:
         return Device("cuda")
-    if isinstance(device, int) and not isinstance(device, bool):
-        return Device("cuda", device)
+    if _is_index(device):
+        return Device("cuda", int(device))
     d = Device(device)
     if d.type != "cuda":
         raise ValueError("Invalid device, must be cuda device (got %s)" % d)

@@ -818,15 +818,24 @@ class Tensor:
         ``copy=True``). A device may be a string, a ``Device`` or a GPU index. Casting is
         differentiable. ``non_blocking`` is accepted for PyTorch's signature (copies here are
         synchronous)."""
+        flags = []
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, bool):
+                flags.append(a)             # positional non_blocking, then copy (PyTorch's order)
+            elif isinstance(a, Tensor):
+                if dtype is not None or device is not None:
+                    raise TypeError("to() takes another tensor or a device/dtype, not both")
                 device, dtype = a.device, a.data.dtype
-            elif isinstance(a, (str, _backend.Device)):
+            elif isinstance(a, (str, _backend.Device)) or _backend._is_index(a):
                 device = a
-            elif isinstance(a, int) and not isinstance(a, bool):
-                device = _backend.cuda_device(a)
             else:
                 dtype = a
+        if len(flags) > 2:
+            raise TypeError("to() takes at most two flags (non_blocking, copy), got %d"
+                            % len(flags))
+        if len(flags) == 2:
+            copy = flags[1]
+        device = None if device is None else _backend.as_device(device)
         out = self
         if device is not None:
             out = _backend.move(out, device)
@@ -857,14 +866,16 @@ class Tensor:
         return self
 
     def add_(self, other, alpha=1):
-        if alpha != 1:
-            other = (other.data if isinstance(other, Tensor) else other) * alpha
+        if alpha != 1:      # (a Tensor stays one: the device check on failure needs it)
+            other = Tensor._wrap(other.data * alpha) if isinstance(other, Tensor) else \
+                other * alpha
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.add(a, b, out=a, casting="same_kind"), other)
 
     def sub_(self, other, alpha=1):
         if alpha != 1:
-            other = (other.data if isinstance(other, Tensor) else other) * alpha
+            other = Tensor._wrap(other.data * alpha) if isinstance(other, Tensor) else \
+                other * alpha
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"), other)
 

@@ -97,3 +97,44 @@ def test_ops_outside_functions_name_both_devices(op):
                                            "cpu and standin:0)"):
         calls[op]()
     assert (x == x).data.dtype == numpy.bool_            # same device: unchanged
+
+
+def test_device_indices_in_every_form():
+    for call in (lambda: nc.ones(2).to(device=0), lambda: nc.ones(2).to(numpy.int64(0)),
+                 lambda: nn.Linear(2, 2).to(device=0), lambda: nc.ones(2).cuda(numpy.int64(0))):
+        with pytest.raises(RuntimeError, match="is not available"):
+            call()
+    x = nc.ones(2)
+    assert x.to(numpy.float64, False, True).dtype == numpy.float64      # non_blocking, copy
+    c = x.to("cpu", numpy.float32, False, True)
+    assert c is not x and not numpy.shares_memory(c.data, x.data)
+    assert x.to(x, False) is x
+    with pytest.raises(TypeError, match="another tensor or a device/dtype, not both"):
+        x.to(x, dtype=numpy.float64)
+
+
+def test_in_place_add_with_alpha_names_both_devices():
+    x = nc.randn(3, device="standin")
+    with pytest.raises(RuntimeError, match="found at least two devices"):
+        x.add_(nc.randn(3), alpha=2)
+    with pytest.raises(RuntimeError, match="found at least two devices"):
+        x.sub_(nc.randn(3), alpha=2)
+    x.add_(nc.ones(3, device="standin"), alpha=2)
+
+
+def test_optimizer_state_cast_leaves_non_float_buffers_alone():
+    class Counting(nc.optim.SGD):
+        def step(self):
+            for g in self.param_groups:
+                for p in g["params"]:
+                    s = self._state(p)
+                    s.setdefault("frozen", numpy.zeros(p.shape, bool))
+                    s.setdefault("hits", numpy.zeros(p.shape, numpy.int64))
+                    s["hits"] += 1
+                    s["frozen"] = ~s["frozen"]
+    p = nn.Parameter(numpy.zeros(3, numpy.float32))
+    opt = Counting([p], lr=0.1)
+    opt.step()
+    opt.step()
+    assert opt.state[p]["frozen"].dtype == numpy.bool_
+    assert opt.state[p]["hits"].tolist() == [2, 2, 2]

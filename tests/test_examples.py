@@ -153,3 +153,15 @@ def test_visualize_filters_limit_is_clamped(tmp_path, monkeypatch):
         BundledFashionMNIST(train=train, transform=transform), np.arange(40)))
     written = mod.main(["--out", str(tmp_path), "--steps", "1", "--limit", "1000"])
     assert len(written) == 2
+
+
+@pytest.mark.parametrize("name,argv", [("visualize_filters", ["--limit", "-1"]),
+                                       ("visualize_filters", ["--steps", "0"]),
+                                       ("lenet_mnist", ["--limit", "0"]),
+                                       ("lenet_mnist", ["--epochs", "-2"])])
+def test_examples_refuse_non_positive_counts(name, argv, capsys):
+    # --limit -1 made visualize_filters loop forever, --steps 0 crashed after training
+    with pytest.raises(SystemExit) as e:
+        _load(name).main(argv)
+    assert e.value.code == 2
+    assert "must be a positive integer" in capsys.readouterr().err

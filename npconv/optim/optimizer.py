@@ -125,7 +125,8 @@ class Optimizer:
                 if type(v) is not type(pd) or (not isinstance(pd, numpy.ndarray) and
                                                _backend.device_of(v) != _backend.device_of(pd)):
                     v = s[k] = _backend.move_array(v, _backend.device_of(pd))
-                if v.dtype != pd.dtype and v.shape == pd.shape and pd.dtype.kind == "f":
+                if (v.dtype != pd.dtype and v.shape == pd.shape and pd.dtype.kind == "f"
+                        and v.dtype.kind == "f"):
                     s[k] = v.astype(pd.dtype)       # moment buffers follow the parameter
         return s
 

@@ -372,13 +372,15 @@ class Module:
         for a in args:
             if isinstance(a, (str, _backend.Device)):
                 device = a
-            elif isinstance(a, int) and not isinstance(a, bool):
+            elif _backend._is_index(a):
                 device = _backend.cuda_device(a)
             elif isinstance(a, Tensor):
                 device = _backend.device_of(a.data)
                 dtype = a.data.dtype
             else:
                 dtype = a
+        if device is not None:
+            device = _backend.as_device(device)      # device=0 as well as to(0)
         if dtype is not None:
             dtype = numpy.dtype(dtype)
             if dtype.kind not in "fc":
