@@ -6,8 +6,8 @@ from . import backend as _backend
 from . import random as _random
 from .ops import arithmetic as _ar
 from .ops import shape as _sh
-from .tensor import (Tensor, _coerce, _dim, _matmul_operand, _operand, _result_dtype,
-                     _shape_args)
+from .tensor import (Tensor, _coerce, _device_checked, _dim, _matmul_operand, _operand,
+                     _result_dtype, _shape_args)
 
 __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
            "randint", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
@@ -179,13 +179,8 @@ def where(condition, input, other):
                                "tensor with dtype %s" % cond.dtype)
         cond = cond.astype(numpy.bool_)     # PyTorch still takes uint8 (deprecated)
     a, b = _promoted(input, other)
-    try:
-        return _ar.Where.apply(cond, a, b)
-    except Exception:
-        # the condition goes in as a raw array, which Function.apply's device check skips
-        _backend.check_same_device([t for t in (condition, a, b) if isinstance(t, Tensor)],
-                                   "where")
-        raise
+    # the condition goes in as a raw array, which Function.apply's device check skips
+    return _device_checked(lambda: _ar.Where.apply(cond, a, b), (condition, a, b), "where")
 
 
 def _promoted(a, b):

@@ -152,15 +152,18 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 def _result_dtype(dtypes):
     """The dtype of an op over dimensioned tensors of ``dtypes`` (``cat``, ``stack``, a
-    list's elements), pairwise by ``_coerce``'s rules: an int64 tensor with a float32 one
-    gives float32, not NumPy's float64."""
+    list's elements), pairwise by ``_coerce``'s rule: a float or complex dtype beats an
+    integer or bool one whatever the widths (int64 with float32 gives float32, not NumPy's
+    float64); within a category NumPy's promotion."""
     it = iter(dtypes)
     out = numpy.dtype(next(it))
     for d in it:
-        if d != out:
-            # empty stand-ins: only their dtypes matter
-            a, b = _coerce(Tensor._wrap(numpy.empty(0, out)), Tensor._wrap(numpy.empty(0, d)))
-            out = numpy.result_type(a.data, b.data)
+        d = numpy.dtype(d)
+        co, cd = _CATEGORY.get(out.kind, 1), _CATEGORY.get(d.kind, 1)
+        if cd >= 2 > co:
+            out = d
+        elif not co >= 2 > cd:
+            out = numpy.result_type(out, d)
     return out
 
 

@@ -445,3 +445,17 @@ def test_integer_division_by_zero_is_checked_on_numpy_only(monkeypatch):
     assert reads == []
     with pytest.raises(RuntimeError, match="ZeroDivisionError"):
         nc.tensor(np.array([5, 7])) // nc.tensor(np.array([2, 0]))
+
+
+def test_remainder_gradcheck_varied_divisors_and_shapes():
+    # divisors of both signs and sizes, broadcast (2, 4, 3) against (4, 1); x = c * (k + u)
+    # with u in [0.1, 0.9] keeps every finite-difference step away from a jump
+    rng = np.random.default_rng(2)
+    c = rng.choice([-2.5, -0.7, 0.6, 1.9], (4, 1)) + rng.uniform(-0.05, 0.05, (4, 1))
+    k = rng.integers(-3, 3, (2, 4, 3))
+    x = c * (k + rng.uniform(0.1, 0.9, (2, 4, 3)))
+    xt = nc.tensor(x, dtype=nc.float64, requires_grad=True)               # (2, 4, 3)
+    ct = nc.tensor(c, dtype=nc.float64, requires_grad=True)               # (4, 1)
+    assert nc.gradcheck(lambda a, b: a % b, (xt, ct))
+    one = nc.tensor(np.array([[[1.37]]]), dtype=nc.float64, requires_grad=True)
+    assert nc.gradcheck(lambda a: a % 0.5, (one,))                          # batch of one

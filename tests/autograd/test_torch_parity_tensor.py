@@ -329,3 +329,13 @@ def test_var_and_std_take_numpy_integer_dims():
     x = nc.tensor(np.arange(6.0).reshape(2, 3))
     np.testing.assert_allclose(x.var(np.int64(0)).data, [4.5, 4.5, 4.5])
     np.testing.assert_allclose(x.std(np.int32(1)).data, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("make", [lambda r: r.standard_normal((3, 5)),
+                                  lambda r: r.standard_normal((4, 6))[::2, 1::2],   # strided
+                                  lambda r: r.standard_normal((2, 1, 3)).transpose(2, 0, 1),
+                                  lambda r: np.array(r.standard_normal())])        # 0-d
+def test_clone_gradcheck_float64(make):
+    a = make(np.random.default_rng(3))
+    x = nc.tensor(a, dtype=nc.float64, requires_grad=True)
+    assert nc.gradcheck(lambda t: t.clone() * t, (x,))
