@@ -16,6 +16,9 @@ with K = C*k*k and M = N*Ho*Wo, it times (float32, autograd recording on, as in 
 * one-GEMM fwd, fb the same two with conv2d's chunked path off (``NPCONV_CHUNKED_CONV=0``:
                    the whole patch matrix, then one GEMM; npconv/nn/_chunked_conv.py)
 * GEMM fwd         ``W(O,K) @ col(K,M)``, the limit an im2col convolution can reach
+* sliced GEMM fwd  the same GEMM cut into column slices, one per thread, each on a
+                   single-threaded OpenBLAS at once (as the chunked conv runs its GEMMs): a
+                   stricter bound where OpenBLAS's own threads scale poorly (last column)
 * 3-GEMM bound     fwd GEMM + ``gY(O,M) @ col.T`` + ``W.T @ gY``, the fwd+bwd limit
 * pool fwd+bwd     ``F.max_pool2d(y, 2)`` forward + its backward on that conv's output (stored
                    as the conv stores it; for a (C, H, W, N) output the gradient arrives in
@@ -158,6 +161,22 @@ def bench_shape(shape, budget):
         yp = F.max_pool2d(y0, 2)
         MaxPool2d.backward(yp.grad_fn, gp.data)
 
+    # the forward GEMM cut into column slices, one per thread, each on a single-threaded
+    # OpenBLAS at once, as the chunked conv runs its GEMMs: a stricter bound where OpenBLAS's
+    # own threads scale poorly (the 5x5/stride-2 layer's skinny O = 32 GEMM: ~11% faster
+    # sliced on a busy day of the 2-core EPYC VM)
+    from concurrent.futures import ThreadPoolExecutor
+    from npconv import _blas_threads
+    from npconv.nn import im2col as I
+    T = I._NTHREADS
+    cuts = [M * t // T for t in range(T + 1)]
+    sl = [slice(cuts[t], cuts[t + 1]) for t in range(T)]
+    pool = ThreadPoolExecutor(T)
+
+    def gemm_fwd_sliced():
+        with _blas_threads.single_threaded():
+            list(pool.map(lambda t: np.matmul(Wm, col[:, sl[t]], out=Yb[:, sl[t]]), range(T)))
+
     fns = {"conv_fwd": conv_fwd, "conv_fwd_stored": conv_fwd_stored, "conv_fb": conv_fb,
            "conv_fb_stored": conv_fb_stored, "pool_fb": pool_fb,
            "conv_fwd_1g": one_gemm(conv_fwd), "conv_fb_1g": one_gemm(conv_fb),
@@ -166,7 +185,10 @@ def bench_shape(shape, budget):
            "gemm_fwd": lambda: np.matmul(Wm, col, out=Yb),
            "gemm_dw": lambda: np.matmul(gY, col.T, out=dWb),
            "gemm_dx": lambda: np.matmul(Wm.T, gY, out=dcolb)}
+    if T > 1 and _blas_threads.available():
+        fns["gemm_fwd_sliced"] = gemm_fwd_sliced
     r = interleaved(fns, budget)
+    pool.shutdown()
     r["bound"] = tuple(r["gemm_fwd"][i] + r["gemm_dw"][i] + r["gemm_dx"][i] for i in range(2))
     r["flops"] = 2.0 * O * K * M
     return r
@@ -234,8 +256,9 @@ def main():
           "(min-based) | fwd %GEMM, input stored as a conv hands it on | 3-GEMM ms "
           "| conv fwd+bwd ms (GF/s) | fb %bound (min-based) | fb %bound, input and gradient "
           "stored as in a network | one-GEMM path: fwd %GEMM, fb %bound "
-          "| pool2x2 fwd+bwd ms | pool/conv fb |")
-    print("|" + "---|" * 14)
+          "| pool2x2 fwd+bwd ms | pool/conv fb | sliced GEMM fwd ms, conv fwd % of it "
+          "(min-based) |")
+    print("|" + "---|" * 15)
     for i in idxs:
         shape = SHAPES[i]
         r = bench_shape(shape, args.budget)
@@ -245,7 +268,7 @@ def main():
         mark = "" if K >= 64 else " (K<64: no target)"
         print("| %d | %s | %d%s | %.2f (%.0f) | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) "
               "| %.2f | %.2f (%.0f) | %.0f%% (%.0f%%) | %.0f%% (%.0f%%) | %.0f%%, %.0f%% "
-              "| %.2f | %.0f%% |" % (
+              "| %.2f | %.0f%% | %s |" % (
                   i, ",".join(map(str, shape)), K, mark,
                   r["gemm_fwd"][0] * 1e3, f / r["gemm_fwd"][0] / 1e9,
                   r["conv_fwd"][0] * 1e3, f / r["conv_fwd"][0] / 1e9,
@@ -259,7 +282,12 @@ def main():
                   100 * r["bound"][1] / r["conv_fb_stored"][1],
                   100 * r["gemm_fwd"][0] / r["conv_fwd_1g"][0],
                   100 * r["bound"][0] / r["conv_fb_1g"][0],
-                  r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0]), flush=True)
+                  r["pool_fb"][0] * 1e3, 100 * r["pool_fb"][0] / r["conv_fb"][0],
+                  "%.2f, %.0f%% (%.0f%%)" % (
+                      r["gemm_fwd_sliced"][0] * 1e3,
+                      100 * r["gemm_fwd_sliced"][0] / r["conv_fwd"][0],
+                      100 * r["gemm_fwd_sliced"][1] / r["conv_fwd"][1])
+                  if "gemm_fwd_sliced" in r else "-"), flush=True)
     shape, t_ref, t_im, t_pref, t_pool = bench_reference(args.budget)
     print("\nloop reference vs im2col, conv2d fwd %s: %.1f ms vs %.3f ms (%.0fx); "
           "max_pool2d 2x2: %.1f ms vs %.3f ms (%.0fx)"

@@ -27,3 +27,18 @@ def test_memory_smoke(capsys):
                                  "--batch", "4"])
     assert len(rows) == 1 and rows[0]["peak_mib"] > 0, rows
     assert "| lenet | npconv |" in capsys.readouterr().out
+
+
+def test_conv_benchmark_smoke():
+    # the table's every column is filled (15 cells, the last the sliced-GEMM bound's when
+    # two threads and OpenBLAS are there, "-" otherwise), and the loop-reference line
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "conv.py"),
+                          "--only", "0", "--budget", "0.01", "--threads", "2"],
+                         capture_output=True, text=True, timeout=300, check=True).stdout
+    row = [ln for ln in out.splitlines() if ln.startswith("| 0 | 64,1,28,28,32,3,1,1 |")]
+    assert len(row) == 1, out
+    cells = [c.strip() for c in row[0].strip("|").split("|")]
+    assert len(cells) == 15 and all(cells), cells
+    assert "loop reference vs im2col" in out
