@@ -13,6 +13,12 @@ class ModelSummary:
     """The result of ``summary``: ``rows`` (name, type, output shape, #params), totals, and
     the table as ``str(summary)`` (also its repr, so it prints itself in a REPL).
 
+    Each parameter is counted once, on the first row that uses it, so the counts add up to
+    the parameters the forward used: a module called twice (a shared layer) has a row per
+    call, the later ones counting 0 (printed ``(recursive)``, as torchinfo), and a layer
+    whose weight is tied to an earlier layer's counts only its own others. ``total_params``
+    counts every parameter of the model once.
+
     An output shape is a tuple for a tensor, a list of shapes for a tuple or list of outputs
     and a dict of shapes for a dict; the table prints every shape as a list, torchinfo style
     (``[2, 3]``, ``[[2, 3], [2, 2]]``, ``{'y': [2, 2]}``)."""
@@ -27,9 +33,14 @@ class ModelSummary:
 
     def __str__(self):
         head = ("Layer (type)", "Output Shape", "Param #")
-        body = [("%s (%s)" % (name, typ) if name else typ, _format_shape(shape),
-                 "{:,}".format(n))
-                for name, typ, shape, n in self.rows]
+        first = {}              # name -> the parameter count on that module's first row
+        body = []
+        for name, typ, shape, n in self.rows:
+            # a later call of a layer with parameters: they were counted on its first row
+            repeat = first.get(name, 0) > 0
+            first.setdefault(name, n)
+            body.append(("%s (%s)" % (name, typ) if name else typ, _format_shape(shape),
+                         "(recursive)" if repeat else "{:,}".format(n)))
         w0 = max([len(head[0])] + [len(r[0]) for r in body]) + 2
         w1 = max([len(head[1])] + [len(r[1]) for r in body]) + 2
         w2 = max([len(head[2])] + [len(r[2]) for r in body])
@@ -76,7 +87,8 @@ def summary(model, input_size, batch_size=2, dtype=None, device=None):
     excludes the batch axis, as torchsummary) in evaluation mode and without recording the
     graph, and list every layer that is not a container: its qualified name and type, its
     output shape and its own parameter count (a model that has no submodules is itself the
-    one row). The model's training flag is restored.
+    one row). A layer called several times has a row per call; each parameter is counted
+    once, on the first row that uses it. The model's training flag is restored.
 
     Returns a ``ModelSummary`` (``print(npconv.summary(model, (1, 28, 28)))``)."""
     from .nn.modules.container import ModuleList, Sequential
@@ -85,10 +97,14 @@ def summary(model, input_size, batch_size=2, dtype=None, device=None):
     rows = []
     handles = []
 
+    counted = set()         # ids of the parameters already counted on a row
+
     def make_hook(name):
         def hook(module, inputs, output):
-            n = sum(p.numel() for p in module.parameters(recurse=False))
-            rows.append((name, type(module).__name__, _shape_of(output), n))
+            new = [p for p in module.parameters(recurse=False) if id(p) not in counted]
+            counted.update(id(p) for p in new)
+            rows.append((name, type(module).__name__, _shape_of(output),
+                         sum(p.numel() for p in new)))
         return hook
 
     for name, m in model.named_modules():

@@ -11,7 +11,8 @@ optimizer, position, random state), ``metrics.json`` and, when matplotlib is ins
 ``curves.png`` and ``confusion_matrix.png``. Ctrl-C stops after the current step, saves
 ``last.npz`` and exits cleanly (status 130; on an epoch's last step the epoch is evaluated
 and saved first, and on the run's last step the run simply finishes); ``--resume`` continues
-exactly where it stopped (the same seed gives the same metrics, interrupted or not).
+exactly where it stopped (the same seed gives the same metrics, interrupted or not), except
+that on a GPU the dropout masks after the resume differ (see ``_rng_state``).
 
 A resumed run keeps the checkpoint's options. Given on the command line, ``--epochs`` (more
 epochs extend a run), ``--device``, ``--eval-batch-size``, ``--data-root``, ``--download`` and
@@ -293,6 +294,19 @@ def _atomic_write_text(path, text):
     os.replace(tmp, path)
 
 
+# Only the host (NumPy) generator's state is saved: it draws the initial weights (the model
+# is built on the CPU), the augmentations and, on the CPU, the dropout masks. On a GPU the
+# dropout masks come from the device's generator, ``_random.generator(cupy)``: a
+# ``cupy.random.Generator`` over an XORWOW BitGenerator whose state is a buffer of cuRAND
+# states in GPU memory. CuPy has no public API to read or set it (``bit_generator.state()``
+# returns only a device pointer; the buffer is the private ``bit_generator._state``; the
+# legacy ``cupy.random.RandomState`` has no get/set_state either), and the stand-in GPU
+# (npconv/_standin.py) models only the public API, so saving it could be neither done
+# through supported calls nor tested without a GPU. So a run resumed on a GPU restarts the
+# device stream from the seed: a model with dropout (simple_cnn, seed_cnn) then draws other
+# masks after the resume than the uninterrupted run would, and its metrics differ slightly
+# (tests/test_train.py pins this on the stand-in). Models without dropout (lenet5, resnet)
+# and every run on the CPU resume exactly.
 def _rng_state():
     return _random.generator(np).bit_generator.state
 

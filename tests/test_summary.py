@@ -81,3 +81,40 @@ def test_summary_tuple_and_dict_outputs_print_as_lists():
     assert "Output shape: {'y': [2, 3], 'z': [2, 2]}" in text
     two_row = [line for line in text.splitlines() if line.startswith("two (Two)")]
     assert len(two_row) == 1 and "[[2, 3], [2, 2]]" in two_row[0]
+
+
+def test_summary_counts_a_shared_layer_once():
+    lin = nn.Linear(3, 3)
+
+    class Net(nn.Module):              # the same layer called twice, as torchinfo's example
+        def __init__(self):
+            super().__init__()
+            self.fc = lin
+            self.act = nn.ReLU()
+
+        def forward(self, x):
+            return self.fc(self.act(self.fc(x)))
+
+    for model in (Net(), nn.Sequential(lin, nn.ReLU(), lin)):
+        s = nc.summary(model, (3,))
+        assert [r[1] for r in s.rows] == ["Linear", "ReLU", "Linear"]     # a row per call
+        assert [r[3] for r in s.rows] == [12, 0, 0]
+        assert s.rows[0][0] == s.rows[2][0]                # both calls name the one layer
+        assert s.total_params == s.trainable_params == 12 == sum(r[3] for r in s.rows)
+        lines = str(s).splitlines()
+        first, again = [line for line in lines if "(Linear)" in line]
+        assert first.rstrip().endswith(" 12") and again.rstrip().endswith(" (recursive)")
+        assert "Total params: 12" in lines
+
+    class Tied(nn.Module):             # two layers sharing one weight
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 3)
+            self.b = nn.Linear(3, 3)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    s = nc.summary(Tied(), (3,))
+    assert [r[3] for r in s.rows] == [12, 3] and s.total_params == 15

@@ -134,6 +134,55 @@ def test_strict_loading_errors_name_keys_and_shapes():
         net.load_state_dict([1, 2])
 
 
+def test_load_state_dict_assign_replaces_like_pytorch():
+    # PyTorch 2.x: assign=True puts the state dict's tensors in place (their dtype, shared
+    # memory) instead of copying; parameters keep the module's requires_grad
+    net = nn.Linear(2, 3)
+    net.bias.requires_grad_(False)
+    old_w = net.weight
+    sd = {"weight": nc.ones(3, 2).double(), "bias": np.zeros(3)}
+    assert net.load_state_dict(sd, assign=True) == ([], [])
+    assert isinstance(net.weight, nn.Parameter) and net.weight is not old_w
+    assert net.weight.dtype == np.float64 and net.weight.data is sd["weight"].data
+    assert net.weight.requires_grad and not net.bias.requires_grad
+    assert isinstance(net.bias, nn.Parameter) and net.bias.data is sd["bias"]
+    assert [p for p in net.parameters()] == [net.weight, net.bias]
+    # a Parameter is used as is, with the module's requires_grad (PyTorch sets it)
+    p = nn.Parameter(nc.ones(3))
+    net.load_state_dict({"weight": nc.ones(3, 2), "bias": p}, assign=True)
+    assert net.bias is p and not p.requires_grad
+    # buffers become the given Tensor; a PyTorch < 0.4 style (1,) entry becomes 0-d
+    bn = nn.BatchNorm1d(3)
+    mean = nc.full((3,), 7.0)
+    bn.load_state_dict({"weight": nc.ones(3), "bias": nc.zeros(3), "running_mean": mean,
+                        "running_var": nc.ones(3), "num_batches_tracked": np.array([4])},
+                       assign=True)
+    assert bn.running_mean is mean and bn.num_batches_tracked.shape == ()
+    assert bn.num_batches_tracked.item() == 4
+    # the default still copies in place
+    w = net.weight
+    net.load_state_dict({"weight": np.zeros((3, 2)), "bias": np.zeros(3)})
+    assert net.weight is w
+
+
+def test_load_state_dict_assign_errors_before_replacing_anything():
+    net = nn.Sequential(nn.Linear(2, 3))
+    w, b = net[0].weight, net[0].bias
+    p = nn.Parameter(nc.zeros(3))
+    with pytest.raises(RuntimeError) as e:   # integers cannot require grad (as PyTorch)
+        net.load_state_dict({"0.weight": np.ones((3, 2), np.int64), "0.bias": p},
+                            assign=True)
+    assert ('While copying the parameter named "0.weight", whose dimensions in the model are '
+            "npconv.Size([3, 2]) and whose dimensions in the checkpoint are "
+            "npconv.Size([3, 2]), an exception occurred") in str(e.value)
+    assert net[0].weight is w and net[0].bias is b and p.requires_grad
+    with pytest.raises(RuntimeError, match=r"size mismatch for 0.bias.*\[4\].*\[3\]"):
+        net.load_state_dict({"0.weight": nc.ones(3, 2), "0.bias": nc.ones(4)}, assign=True)
+    assert net[0].weight is w
+    res = net.load_state_dict({"0.bias": nc.ones(3)}, strict=False, assign=True)
+    assert res.missing_keys == ["0.weight"] and net[0].weight is w and net[0].bias is not b
+
+
 def test_train_eval_flags():
     net = Net()
     assert net.training and all(m.training for m in net.modules())
@@ -285,6 +334,63 @@ def test_sequential_del_and_pop_renumber_like_pytorch():
     head = seq.pop(slice(0, 2))
     assert isinstance(head, nn.Sequential) and list(head) == [a, b]
     assert list(seq._modules) == ["0"] and seq[0] is c
+
+
+def test_sequential_add_mul_like_pytorch():
+    a, b, c = nn.ReLU(), nn.Linear(2, 2), nn.Tanh()
+    seq = nn.Sequential(a, b)
+    named = nn.Sequential(collections.OrderedDict([("act", a), ("fc", b)]))
+    both = named + nn.Sequential(c)             # a new Sequential, renumbered 0, 1, ...
+    assert isinstance(both, nn.Sequential) and both is not named
+    assert list(both._modules) == ["0", "1", "2"] and list(both) == [a, b, c]
+    assert list(named) == [a, b]
+    # repeating shares the modules (PyTorch does not copy them): one set of parameters
+    for rep in (seq * 3, 3 * seq):
+        assert list(rep._modules) == ["0", "1", "2", "3", "4", "5"]
+        assert list(rep) == [a, b] * 3 and len(list(rep.parameters())) == 2
+    assert list(seq) == [a, b]
+    x = nc.randn(4, 2)
+    with nc.no_grad():
+        np.testing.assert_allclose((seq * 2)(x).numpy(), seq(seq(x)).numpy())
+    # in place: the same object; += takes a snapshot, so seq += seq doubles it
+    same = seq
+    seq += nn.Sequential(c)
+    assert seq is same and list(seq._modules) == ["0", "1", "2"] and list(seq) == [a, b, c]
+    seq *= 2
+    assert seq is same and list(seq) == [a, b, c] * 2
+    seq = nn.Sequential(a)
+    seq += seq
+    assert list(seq) == [a, a]
+    named *= 2                                  # names kept, the repeats numbered
+    assert list(named._modules) == ["act", "fc", "2", "3"]
+
+
+def test_sequential_operator_errors_like_pytorch():
+    seq = nn.Sequential(nn.ReLU())
+    cls = "<class 'npconv.nn.modules.container.Sequential'>"
+    for bad in (lambda: seq + [nn.ReLU()], lambda: seq.__iadd__(nn.ModuleList())):
+        with pytest.raises(ValueError) as e:
+            bad()
+        assert str(e.value).startswith("add operator supports only objects of Sequential "
+                                       "class, but <class '")
+    for bad in (lambda: seq * 2.0, lambda: 2.0 * seq, lambda: seq.__imul__("2")):
+        with pytest.raises(TypeError) as e:
+            bad()
+        assert str(e.value).startswith("unsupported operand type(s) for *: " + cls + " and")
+    for n in (0, -1):
+        with pytest.raises(ValueError) as e:
+            seq * n
+        assert str(e.value) == "Non-positive multiplication factor %d for %s" % (n, cls)
+        with pytest.raises(ValueError, match="Non-positive multiplication factor"):
+            seq *= n
+    # insert checks the type first (PyTorch: an AssertionError) and leaves seq intact
+    with pytest.raises(AssertionError, match="module should be of type: .*Module.*got.*int"):
+        seq.insert(0, 5)
+    assert len(seq) == 1 and isinstance(seq[0], nn.ReLU)
+    ml = nn.ModuleList([nn.ReLU()])
+    with pytest.raises(TypeError, match="int is not a Module subclass"):
+        ml.insert(0, 5)
+    assert len(ml) == 1             # not emptied by the failed insert
 
 
 def test_modulelist():

@@ -29,6 +29,9 @@ def _swappable(relu, pool):
 def _renumber(container, modules):
     """Register ``modules`` as the container's children ``0``, ``1``, ... (PyTorch keeps
     list-like containers numbered contiguously after insertions and deletions)."""
+    for m in modules:       # checked first: a bad one must not leave the container emptied
+        if m is not None and not isinstance(m, Module):
+            raise TypeError("%s is not a Module subclass" % type(m).__name__)
     container._modules.clear()
     for i, m in enumerate(modules):
         container.add_module(str(i), m)
@@ -54,7 +57,13 @@ class Sequential(_Appendable, Module):
     are ``0.weight``...); ``Sequential(OrderedDict([('conv', m0), ...]))`` uses the given
     names. Supports ``len``, iteration, ``seq[i]``, ``seq[a:b]`` (a new Sequential holding
     the same modules), ``append``, ``insert``, ``pop`` and ``del seq[i]`` (the last three
-    renumber the children ``0``, ``1``, ..., named ones included, as PyTorch)."""
+    renumber the children ``0``, ``1``, ..., named ones included, as PyTorch).
+
+    As PyTorch's: ``seq + other`` is a new Sequential of both's modules (numbered ``0``,
+    ``1``, ...), ``seq += other`` appends ``other``'s, ``seq * n`` (or ``n * seq``) is a new
+    Sequential repeating the modules ``n`` times and ``seq *= n`` repeats them in place.
+    None of these copies a module: a repeated module is the same object, its parameters
+    shared (``copy.deepcopy`` each part for independent layers)."""
 
     def __init__(self, *args):
         super().__init__()
@@ -110,6 +119,36 @@ class Sequential(_Appendable, Module):
         # PyTorch renumbers the rest 0, 1, ..., even children that were given names
         _renumber(self, list(self._modules.values()))
 
+    def _check_sequential(self, other):
+        if not isinstance(other, Sequential):
+            raise ValueError("add operator supports only objects of Sequential class, but %s "
+                             "is given." % type(other))
+
+    def _check_factor(self, n):
+        if not isinstance(n, int):
+            raise TypeError("unsupported operand type(s) for *: %s and %s"
+                            % (type(self), type(n)))
+        if n <= 0:
+            raise ValueError("Non-positive multiplication factor %d for %s" % (n, type(self)))
+
+    def __add__(self, other):
+        self._check_sequential(other)
+        return Sequential().extend(self).extend(other)
+
+    def __iadd__(self, other):
+        self._check_sequential(other)
+        return self.extend(list(other))     # a snapshot: ``seq += seq`` doubles it
+
+    def __mul__(self, n):
+        self._check_factor(n)
+        return Sequential().extend(list(self) * n)
+
+    __rmul__ = __mul__
+
+    def __imul__(self, n):
+        self._check_factor(n)
+        return self.extend(list(self) * (n - 1))
+
     def pop(self, index):
         """Remove and return the module at ``index`` (a slice: a Sequential of them, with
         their names), renumbering the rest as ``del`` does."""
@@ -118,6 +157,9 @@ class Sequential(_Appendable, Module):
         return module
 
     def insert(self, index, module):
+        if not isinstance(module, Module):      # PyTorch's check (an AssertionError)
+            raise AssertionError("module should be of type: %s, got %s"
+                                 % (Module, type(module)))
         items = list(self._modules.values())
         n = len(items)
         if not -n <= index <= n:

@@ -432,11 +432,19 @@ class Module:
         """name -> Tensor for every entry ``state_dict`` would hold (the live objects)."""
         return self.state_dict(keep_vars=True)
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict, strict=True, assign=False):
         """Copy values (npconv Tensors, NumPy/CuPy arrays, or anything NumPy converts) into
         the parameters and buffers in place. ``strict``: the keys must match exactly.
         Shape mismatches are always an error. The error names every missing key, unexpected
-        key and mismatched shape. Returns ``(missing_keys, unexpected_keys)``."""
+        key and mismatched shape, and nothing is loaded. Returns ``(missing_keys,
+        unexpected_keys)``.
+
+        ``assign=True`` (as PyTorch) replaces each parameter and buffer by the loaded value
+        instead of copying into it: the module then shares memory with the state dict and
+        takes its dtype and device. A parameter stays a Parameter with the module's
+        ``requires_grad`` (a Parameter in the state dict is used as is, its ``requires_grad``
+        set to the module's); a buffer becomes the given Tensor (an array is wrapped).
+        An optimizer built before holds the old parameters: build it after loading."""
         if not isinstance(state_dict, collections.abc.Mapping):
             raise TypeError("Expected state_dict to be dict-like, got %s."
                             % type(state_dict).__name__)
@@ -453,17 +461,31 @@ class Module:
         for k, target in own.items():
             if k not in state_dict:
                 continue
-            src = _as_array(state_dict[k])
+            value = state_dict[k]
+            src = _as_array(value)
             if target.data.ndim == 0 and tuple(src.shape) == (1,):
                 # PyTorch's backward compatibility: a 0-d entry saved by PyTorch < 0.4 (or
                 # by code that kept it 1-d) has shape (1,)
                 src = src.reshape(())
+                value = src
             if tuple(src.shape) != tuple(target.data.shape):
                 errors.append("size mismatch for %s: copying a param with shape %s from "
                               "checkpoint, the shape in current model is %s."
                               % (k, _fmt_shape(src.shape), _fmt_shape(target.data.shape)))
                 continue
-            plan.append((target, src))
+            if assign:
+                # built now, so that a value that cannot be assigned (integers for a
+                # parameter that requires grad) is reported before anything is replaced
+                try:
+                    src = _assigned(target, value, src)
+                except RuntimeError as e:
+                    errors.append('While copying the parameter named "%s", whose dimensions '
+                                  "in the model are %s and whose dimensions in the checkpoint "
+                                  "are %s, an exception occurred : %s."
+                                  % (k, _fmt_shape(target.data.shape), _fmt_shape(src.shape),
+                                     e.args))
+                    continue
+            plan.append((k, target, src))
         if strict:
             if unexpected:
                 errors.insert(0, "Unexpected key(s) in state_dict: %s. "
@@ -475,7 +497,13 @@ class Module:
             raise RuntimeError("Error(s) in loading state_dict for %s:\n\t%s"
                                % (type(self).__name__, "\n\t".join(errors)))
         with _grad_mode.no_grad():
-            for target, src in plan:
+            for k, target, src in plan:
+                if assign:
+                    if isinstance(target, Parameter):
+                        src.requires_grad_(target.requires_grad)
+                    owner, _, name = k.rpartition(".")
+                    setattr(self.get_submodule(owner), name, src)
+                    continue
                 src = _backend.move_array(src, _backend.device_of(target.data))
                 xp = _backend.get_array_module(target.data)
                 xp.copyto(target.data, src, casting="unsafe")
@@ -510,6 +538,20 @@ class Module:
             else:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
+
+
+def _assigned(target, value, array):
+    """What ``load_state_dict(assign=True)`` puts in place of ``target`` (PyTorch's rules):
+    for a parameter, a Parameter with ``target``'s requires_grad (the given one if it is a
+    Parameter, else one sharing the loaded data); for a buffer, the given Tensor (or the
+    array wrapped, sharing its memory)."""
+    if isinstance(target, Parameter):
+        if isinstance(value, Parameter):
+            # checked on a stand-in: the caller's Parameter changes only once loading succeeds
+            Tensor._wrap(array).requires_grad_(target.requires_grad)
+            return value
+        return Parameter(Tensor._wrap(array), requires_grad=target.requires_grad)
+    return value if isinstance(value, Tensor) else Tensor._wrap(array)
 
 
 def _fmt_shape(shape):
