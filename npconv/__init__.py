@@ -14,11 +14,11 @@ from .autograd import (Function, detect_anomaly, enable_grad, gradcheck, is_grad
                        no_grad, set_grad_enabled)
 from .backend import Device as device, get_array_module
 from .factory import (abs, amax, amin, arange, argmax, argmin, cat, clamp, clip, concat,
-                      empty, exp, eye, flatten, from_numpy, full, full_like, is_tensor,
-                      linspace, log, log_softmax, matmul, max, maximum, mean, min, minimum,
-                      ones, ones_like, permute, rand, rand_like, randint, randn, randn_like,
-                      relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, std, sum, tanh,
-                      transpose, unsqueeze, var, where, zeros, zeros_like)
+                      empty, empty_like, exp, eye, flatten, flip, from_numpy, full, full_like,
+                      is_tensor, linspace, log, log_softmax, matmul, max, maximum, mean, min,
+                      minimum, ones, ones_like, permute, rand, rand_like, randint, randn,
+                      randn_like, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, std,
+                      sum, tanh, transpose, unsqueeze, var, where, zeros, zeros_like)
 from .random import manual_seed, initial_seed
 from .tensor import Tensor, tensor
 

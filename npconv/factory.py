@@ -10,12 +10,12 @@ from .tensor import (Tensor, _coerce, _device_checked, _dim, _matmul_operand, _o
                      _result_dtype, _shape_args)
 
 __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
-           "randint", "zeros_like", "ones_like", "full_like", "randn_like", "rand_like",
-           "cat", "stack", "where", "maximum", "minimum", "clamp", "exp", "log", "sqrt", "abs",
-           "matmul", "sum", "mean", "var", "std", "max", "min", "argmax", "argmin", "amax",
-           "amin", "clip", "relu", "sigmoid",
-           "tanh", "softmax", "log_softmax", "flatten", "reshape", "transpose", "permute",
-           "squeeze", "unsqueeze", "from_numpy", "is_tensor"]
+           "randint", "empty_like", "zeros_like", "ones_like", "full_like", "randn_like",
+           "rand_like", "cat", "stack", "where", "maximum", "minimum", "clamp", "exp", "log",
+           "sqrt", "abs", "matmul", "sum", "mean", "var", "std", "max", "min", "argmax",
+           "argmin", "amax", "amin", "clip", "relu", "sigmoid", "tanh", "softmax",
+           "log_softmax", "flatten", "flip", "reshape", "transpose", "permute", "squeeze", "unsqueeze",
+           "from_numpy", "is_tensor"]
 
 
 def _make(arr, requires_grad):
@@ -74,16 +74,29 @@ def eye(n, m=None, dtype=None, requires_grad=False, device=None):
     return _on(device, requires_grad, lambda xp: xp.eye(n, m, dtype=_dt(dtype)))
 
 
+def _float_dt(dtype, fn):
+    """``dtype`` (default float32) for a random float factory; PyTorch has no integer
+    kernel for these and raises NotImplementedError (NumPy's would be a TypeError, CuPy's
+    its own)."""
+    dt = _dt(dtype)
+    if dt.kind != "f":
+        raise NotImplementedError("%s(): expected a floating-point dtype, but got %s"
+                                  % (fn, dt))
+    return dt
+
+
 def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal samples from the framework's generator (seeded by ``manual_seed``)."""
+    dt = _float_dt(dtype, "randn")
     return _on(device, requires_grad, lambda xp: _random.generator(xp).standard_normal(
-        _shape_args(size), dtype=_dt(dtype)))
+        _shape_args(size), dtype=dt))
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1)."""
+    dt = _float_dt(dtype, "rand")
     return _on(device, requires_grad, lambda xp: _random.generator(xp).random(
-        _shape_args(size), dtype=_dt(dtype)))
+        _shape_args(size), dtype=dt))
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
@@ -96,6 +109,7 @@ def randint(low, high=None, size=(), dtype=None, device=None):
         low, high, size=_shape_args((size,))).astype(_dt(dtype, numpy.int64)))
 
 
+# The ``*_like`` factories take the options keyword-only, as PyTorch's do.
 def _like(t, fn, dtype, requires_grad, device):
     """``fn(xp, shape, dtype)`` made on ``device`` (default: where ``t`` lives)."""
     dt = t.data.dtype if dtype is None else numpy.dtype(dtype)
@@ -106,25 +120,33 @@ def _like(t, fn, dtype, requires_grad, device):
     return _on(device, requires_grad, lambda xp: fn(xp, t.data.shape, dt))
 
 
-def zeros_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(t, lambda xp, s, d: xp.zeros(s, d), dtype, requires_grad, device)
+def empty_like(input, *, dtype=None, requires_grad=False, device=None):
+    """Uninitialised memory of ``input``'s shape (and dtype, device unless given)."""
+    return _like(input, lambda xp, s, d: xp.empty(s, d), dtype, requires_grad, device)
 
 
-def ones_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(t, lambda xp, s, d: xp.ones(s, d), dtype, requires_grad, device)
+def zeros_like(input, *, dtype=None, requires_grad=False, device=None):
+    return _like(input, lambda xp, s, d: xp.zeros(s, d), dtype, requires_grad, device)
 
 
-def full_like(t, fill_value, dtype=None, requires_grad=False, device=None):
-    return _like(t, lambda xp, s, d: xp.full(s, fill_value, d), dtype, requires_grad, device)
+def ones_like(input, *, dtype=None, requires_grad=False, device=None):
+    return _like(input, lambda xp, s, d: xp.ones(s, d), dtype, requires_grad, device)
 
 
-def randn_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(t, lambda xp, s, d: _random.generator(xp).standard_normal(s, dtype=d),
+def full_like(input, fill_value, *, dtype=None, requires_grad=False, device=None):
+    return _like(input, lambda xp, s, d: xp.full(s, fill_value, d), dtype, requires_grad,
+                 device)
+
+
+def randn_like(input, *, dtype=None, requires_grad=False, device=None):
+    _float_dt(input.dtype if dtype is None else dtype, "randn_like")
+    return _like(input, lambda xp, s, d: _random.generator(xp).standard_normal(s, dtype=d),
                  dtype, requires_grad, device)
 
 
-def rand_like(t, dtype=None, requires_grad=False, device=None):
-    return _like(t, lambda xp, s, d: _random.generator(xp).random(s, dtype=d),
+def rand_like(input, *, dtype=None, requires_grad=False, device=None):
+    _float_dt(input.dtype if dtype is None else dtype, "rand_like")
+    return _like(input, lambda xp, s, d: _random.generator(xp).random(s, dtype=d),
                  dtype, requires_grad, device)
 
 
@@ -151,8 +173,14 @@ def _tensors(seq, name):
 
 
 def cat(tensors, dim=0):
-    """Concatenate along an existing axis ``dim``."""
+    """Concatenate along an existing axis ``dim``; 0-d tensors have none (``stack`` joins
+    them), so they raise, as in PyTorch."""
     ts = _tensors(tensors, "cat")
+    for i, t in enumerate(ts):
+        if t.ndim == 0:
+            raise RuntimeError("zero-dimensional tensor (at position %d) cannot be "
+                               "concatenated: cat expects tensors of at least 1 dimension, "
+                               "but got shape (); use stack() to join 0-d tensors" % i)
     return _sh.Cat.apply(_dim(dim, ts[0].ndim), *ts)
 
 
@@ -244,6 +272,14 @@ transpose = _method("transpose")
 permute = _method("permute")
 squeeze = _method("squeeze")
 unsqueeze = _method("unsqueeze")
+
+
+def flip(input, dims):
+    """``input`` with the order reversed along ``dims`` (a tuple or list, as PyTorch's)."""
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError("flip(): argument 'dims' must be tuple of ints, not %s"
+                        % type(dims).__name__)
+    return _operand(input).flip(tuple(dims))
 
 
 def matmul(a, b):

@@ -761,6 +761,17 @@ class Tensor:
             raise RuntimeError("permute(): duplicate dims are not allowed (got %s)" % list(dims))
         return _sh.Permute.apply(self, axes)
 
+    def flip(self, *dims):
+        """A copy with the order of the elements reversed along ``dims`` (PyTorch's
+        ``flip``; ``t[::-1]`` raises, as in PyTorch)."""
+        if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+            dims = dims[0]
+        axes = tuple(_dim(d, self.ndim) for d in dims)
+        for a in axes:
+            if axes.count(a) > 1:
+                raise RuntimeError("dim %d appears multiple times in the list of dims" % a)
+        return _sh.Flip.apply(self, axes)
+
     def transpose(self, dim0, dim1):
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
         dims = list(range(self.ndim))
@@ -1052,9 +1063,14 @@ def _shape_args(shape):
 
 
 def _index_arg(index):
-    """Turn Tensors and lists inside an index into raw arrays."""
+    """Turn Tensors and lists inside an index into raw arrays. A negative slice step
+    raises, as in PyTorch (NumPy would give a reversed view)."""
     if isinstance(index, tuple):
         return tuple(_index_arg(i) for i in index)
+    if isinstance(index, slice):
+        if index.step is not None and index.step < 0:
+            raise ValueError("step must be greater than zero, but got %s" % (index.step,))
+        return index
     if isinstance(index, Tensor):
         return index.data
     if isinstance(index, list):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import npconv as nc
+from devices import assert_on, on_devices, reset_current_device  # noqa: F401
 
 
 # ------------------------------------------------------------------ construction and dtype
@@ -107,6 +108,55 @@ def test_factories_default_float32_and_shape_forms(fn):
         assert t.shape == (2, 3) and t.dtype == np.float32 and not t.requires_grad
     t = fn(4, dtype=nc.float64, requires_grad=True)
     assert t.dtype == np.float64 and t.requires_grad and t.is_leaf
+
+
+@pytest.mark.parametrize("name", ["empty_like", "zeros_like", "ones_like", "full_like",
+                                  "rand_like", "randn_like"])
+def test_like_factories_as_pytorch(name):
+    # PyTorch: shape and dtype of the input, options keyword-only (dtype, requires_grad,
+    # device), integer tensors cannot require grad, no integer rand/randn
+    fn = getattr(nc, name)
+    extra = (2.5,) if name == "full_like" else ()
+    base = nc.ones(2, 3)
+    t = fn(base, *extra)
+    assert t.shape == (2, 3) and t.dtype == np.float32 and not t.requires_grad
+    t = fn(base, *extra, dtype=nc.float64, requires_grad=True)
+    assert t.dtype == np.float64 and t.requires_grad and t.is_leaf and t.grad_fn is None
+    assert fn(nc.tensor(1.0), *extra).shape == ()
+    with pytest.raises(TypeError, match="positional argument"):
+        fn(base, *extra, nc.float64)
+    ints = nc.ones(2, dtype=nc.int64)
+    if "rand" in name:
+        for call in (lambda: fn(ints), lambda: fn(base, dtype=nc.int64, requires_grad=True)):
+            with pytest.raises(NotImplementedError, match=r"%s\(\): expected a floating-point "
+                                                          r"dtype, but got int64" % name):
+                call()
+        assert fn(ints, dtype=nc.float32).dtype == np.float32
+    else:
+        assert fn(ints, *extra).dtype == np.int64
+        with pytest.raises(RuntimeError, match="floating point dtype can require gradients"):
+            fn(base, *extra, dtype=nc.int64, requires_grad=True)
+    if name == "full_like":
+        assert fn(ints, 2.5).tolist() == [2, 2]        # the input's dtype, as PyTorch
+
+
+@on_devices
+def test_like_factories_on_devices(device):
+    t = nc.ones(2, 3, device=device)
+    for fn in (nc.empty_like, nc.zeros_like, nc.ones_like, nc.rand_like, nc.randn_like):
+        e = fn(t, dtype=nc.float64)
+        assert_on(e, device)
+        assert e.shape == (2, 3) and e.dtype == np.float64
+    assert_on(nc.empty_like(nc.ones(2), device=device), device)
+
+
+def test_rand_and_randn_of_an_integer_dtype_raise_as_pytorch():
+    # PyTorch: NotImplementedError ("check_uniform_bounds" / "normal_kernel_cpu" not
+    # implemented for 'Long'); NumPy's would be a TypeError
+    for fn in (nc.rand, nc.randn):
+        with pytest.raises(NotImplementedError, match=r"%s\(\): expected a floating-point "
+                                                      r"dtype, but got int64" % fn.__name__):
+            fn(2, dtype=nc.int64)
 
 
 def test_factory_values():

@@ -39,18 +39,28 @@ class Linear(Function):
 
 def linear(input, weight, bias=None):
     """y = input @ weight.T + bias (PyTorch's ``F.linear``); ``input`` is (*, in_features),
-    ``weight`` (out_features, in_features), ``bias`` (out_features,) or None."""
+    ``weight`` (out_features, in_features), ``bias`` (out_features,) or None. A 1-D
+    ``weight`` (in_features,) is one output feature with its axis dropped, as in PyTorch:
+    y = input @ weight (+ a 0-d ``bias``), of shape ``input.shape[:-1]``."""
     for name, t in (("input", input), ("weight", weight)):
         if not isinstance(t, Tensor):
             raise TypeError("linear(): argument '%s' must be a Tensor, not %s"
                             % (name, type(t).__name__))
-    if weight.ndim != 2:
-        raise RuntimeError("linear(): weight must be 2-D (out_features, in_features), got "
-                           "shape %s" % (weight.shape,))
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+    if weight.ndim not in (1, 2):
+        raise RuntimeError("linear(): weight must be 2-D (out_features, in_features) or 1-D "
+                           "(in_features,), got shape %s" % (weight.shape,))
+    if input.ndim == 0 or input.shape[-1] != weight.shape[-1]:
         raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (input of shape %s, "
                            "weight of shape %s: expected input's last dimension %d)"
-                           % (input.shape, weight.shape, weight.shape[1]))
+                           % (input.shape, weight.shape, weight.shape[-1]))
+    if weight.ndim == 1:
+        # (PyTorch refuses a bias here for 2-D input only, a quirk of its addmm path)
+        if bias is not None and bias.ndim != 0:
+            raise RuntimeError("linear(): with a 1-D weight, bias must be 0-d (one output "
+                               "feature), got shape %s" % (bias.shape,))
+        # one row of a 2-D weight; the reshapes are differentiable, so is the result
+        y = linear(input, weight.reshape(1, -1), None if bias is None else bias.reshape(1))
+        return y.reshape(input.shape[:-1])
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError("linear(): bias must have shape (%d,), got %s"
                            % (weight.shape[0], bias.shape))

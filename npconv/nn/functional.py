@@ -242,15 +242,20 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed ``output_size`` (int or pair; None keeps that input size).
-    Supported: output sizes that divide the input size (incl. 1, the global average)."""
+    Supported: output sizes that divide the input size (incl. 1, the global average), and
+    0 (an empty output, as PyTorch's)."""
     fn = "adaptive_avg_pool2d"
     _check_4d(input, fn)
     _check_float(input, fn)
-    H, W = input.shape[2:]
+    N, C, H, W = input.shape
     if isinstance(output_size, (tuple, list)) and len(output_size) == 2:
         output_size = (H if output_size[0] is None else output_size[0],
                        W if output_size[1] is None else output_size[1])
-    oh, ow = _positive(output_size, "output_size", fn)
+    oh, ow = _nonneg(output_size, "output_size", fn)
+    if oh == 0 or ow == 0:
+        # no window to average; a corner broadcast to the empty shape keeps the result on
+        # the graph, so backward gives zeros (PyTorch's backward raises here instead)
+        return input[:, :, :1, :1].expand(N, C, oh, ow)
     if H % oh or W % ow:
         raise ValueError("%s: output size (%d, %d) must divide the input size (%d, %d); "
                          "other sizes are not supported" % (fn, oh, ow, H, W))

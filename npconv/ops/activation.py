@@ -18,6 +18,13 @@ def _require_float(x, name):
                                   "(convert it with .float() first)" % (name, x.dtype))
 
 
+def _axis(x, dim):
+    """The reduction axis of (log-)softmax: None for a 0-d ``x`` (its one element, so
+    softmax is 1 and log_softmax 0, as PyTorch's), because CuPy refuses ``axis=0`` on a
+    0-d array where NumPy accepts it."""
+    return dim if x.ndim else None
+
+
 class ReLU(Function):
     """y = max(x, 0);  dx = g * (x > 0)"""
     @staticmethod
@@ -87,6 +94,7 @@ class Softmax(Function):
     def forward(ctx, x, dim):
         _require_float(x, "softmax")
         xp = get_array_module(x)
+        dim = _axis(x, dim)
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         y = e / e.sum(axis=dim, keepdims=True)
         ctx.dim = dim
@@ -105,6 +113,7 @@ class LogSoftmax(Function):
     def forward(ctx, x, dim):
         _require_float(x, "log_softmax")
         xp = get_array_module(x)
+        dim = _axis(x, dim)
         s = x - x.max(axis=dim, keepdims=True)
         y = s - xp.log(xp.exp(s).sum(axis=dim, keepdims=True))
         ctx.dim = dim

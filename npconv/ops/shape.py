@@ -46,6 +46,20 @@ class Permute(Function):
         return g.transpose(inv)
 
 
+class Flip(Function):
+    """Reverse the order along ``dims`` (a copy, as PyTorch's; negative-step slicing, which
+    NumPy would use, is refused on Tensors as in PyTorch); backward flips the gradient back."""
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        xp = get_array_module(x)
+        return xp.ascontiguousarray(xp.flip(x, dims)) if dims else x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).flip(g, ctx.dims) if ctx.dims else g
+
+
 class Expand(Function):
     """Broadcast to ``shape`` (a read-only view); backward sums over the stretched axes."""
     _is_view = True

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import npconv as nc
+from npconv.ops import activation
 from npconv.testing import assert_gradcheck
 
 
@@ -177,6 +178,53 @@ def test_softmax_numerically_stable():
     np.testing.assert_allclose(sm[0], [0.09003057, 0.24472847, 0.66524096], rtol=1e-5)
     np.testing.assert_allclose(lsm[1], [-np.log(3)] * 3, rtol=1e-6)
     assert sm.dtype == np.float32 and lsm.dtype == np.float32
+
+
+@pytest.mark.parametrize("dim", [0, -1])
+@pytest.mark.parametrize("name, value", [("softmax", 1.0), ("log_softmax", 0.0)])
+def test_softmax_of_a_0d_tensor(name, value, dim):
+    # PyTorch: softmax of one element is 1 (log_softmax 0), and the gradient is 0
+    F = nc.nn.functional
+    x = nc.tensor(0.3, requires_grad=True)
+    for f in (getattr(F, name), getattr(nc, name), lambda t, d: getattr(t, name)(d)):
+        y = f(x, dim)
+        assert y.shape == () and y.dtype == np.float32 and y.item() == value
+        x.grad = None
+        y.backward()
+        assert x.grad.dtype == np.float32 and x.grad.item() == 0.0
+    assert_gradcheck(lambda t: getattr(F, name)(t, dim) * t, (T(),))
+    with pytest.raises(IndexError, match=r"range of \[-1, 0\], but got 1"):
+        getattr(F, name)(x, 1)
+
+
+class _CupyStrict(np.ndarray):
+    """An ndarray that refuses an axis in a reduction of a 0-d array, as CuPy does (NumPy
+    takes axis 0 and -1 there)."""
+
+    def _check(self, axis):
+        if self.ndim == 0 and axis is not None:
+            raise ValueError("axis %s is out of bounds for array of dimension 0" % axis)
+
+    def max(self, axis=None, **kw):
+        self._check(axis)
+        return super().max(axis=axis, **kw)
+
+    def sum(self, axis=None, **kw):
+        self._check(axis)
+        return super().sum(axis=axis, **kw)
+
+
+@pytest.mark.parametrize("name, value", [("Softmax", 1.0), ("LogSoftmax", 0.0)])
+def test_softmax_of_a_0d_array_reduces_without_an_axis(name, value):
+    # (the stand-in device does not model this CuPy rule; real CuPy raises AxisError)
+    fn = getattr(activation, name)
+    x = nc.Tensor._wrap(np.asarray(0.3).view(_CupyStrict), requires_grad=True)
+    y = fn.apply(x, 0)
+    assert float(y.data) == value
+    y.backward()
+    assert float(x.grad.data) == 0.0
+    p = fn.apply(nc.Tensor._wrap(np.asarray([0.3, 0.1]).view(_CupyStrict)), 0).data
+    np.testing.assert_allclose((p if name == "Softmax" else np.exp(p)).sum(), 1.0)
 
 
 REDUCTIONS = [
@@ -417,3 +465,31 @@ def test_comparisons_return_tensors_without_grad():
     assert (x > 1.5).tolist() == [False, True, True]
     assert (x == 2).tolist() == [False, True, False]
     assert x.gt(2).tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("shape,dims", [((5,), (0,)), ((2, 3), (0, 1)), ((3, 1, 4), (-1,)),
+                                        ((1, 3, 2, 5), (1, 3)), ((2, 3), ())])
+def test_flip_values_gradcheck_and_copy(shape, dims):
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal(shape)
+    x = nc.tensor(a, requires_grad=True)
+    y = x.flip(dims)
+    np.testing.assert_array_equal(y.detach().numpy(), np.flip(a, dims) if dims else a)
+    assert nc.flip(x, list(dims)).tolist() == y.tolist()
+    if y.numel():               # a copy, as PyTorch's: writing it leaves x alone
+        y.data.reshape(-1)[0] = 99.0
+        assert 99.0 not in x.detach().numpy()
+    assert_gradcheck(lambda t: t.flip(*dims) * nc.arange(float(t.numel()), dtype=np.float64)
+                     .reshape(t.shape), (nc.tensor(a, requires_grad=True),))
+    assert nc.tensor(a.astype(np.float32)).flip(dims).dtype == np.float32
+
+
+def test_flip_errors_as_pytorch():
+    x = nc.arange(6.0).reshape(2, 3)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times in the list of dims"):
+        x.flip(0, -2)
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        x.flip(2)
+    with pytest.raises(TypeError, match="argument 'dims' must be tuple of ints, not int"):
+        nc.flip(x, 0)
+    assert nc.tensor(3.0).flip(()).item() == 3.0

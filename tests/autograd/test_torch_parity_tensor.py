@@ -339,3 +339,48 @@ def test_clone_gradcheck_float64(make):
     a = make(np.random.default_rng(3))
     x = nc.tensor(a, dtype=nc.float64, requires_grad=True)
     assert nc.gradcheck(lambda t: t.clone() * t, (x,))
+
+
+# ------------------------------------------------------------------ cat of 0-d tensors
+@pytest.mark.parametrize("tensors, pos", [
+    pytest.param(lambda: [nc.tensor(1.0), nc.tensor(2.0)], 0, id="two 0-d"),
+    pytest.param(lambda: [nc.ones(2), nc.tensor(2.0)], 1, id="1-d then 0-d"),
+    pytest.param(lambda: [nc.tensor(1.0)], 0, id="one 0-d"),
+])
+@pytest.mark.parametrize("dim", [0, -1, 1])
+def test_cat_of_a_0d_tensor_raises_as_pytorch(tensors, pos, dim):
+    # PyTorch checks this before the dim (cat([s], dim=1) gives the same error); NumPy
+    # would fail with an IndexError from inside the op
+    with pytest.raises(RuntimeError, match=r"zero-dimensional tensor \(at position %d\) cannot "
+                                           r"be concatenated.*got shape \(\)" % pos):
+        nc.cat(tensors(), dim)
+    s = nc.tensor(2.0)
+    assert nc.stack([s, s]).tolist() == [2.0, 2.0]                  # stack joins 0-d tensors
+    assert nc.cat([nc.ones(1), s.reshape(1)]).tolist() == [1.0, 2.0]
+
+
+# ------------------------------------------------------------------ slice steps
+@pytest.mark.parametrize("index", [
+    pytest.param(slice(None, None, -1), id="[::-1]"),
+    pytest.param(slice(3, 0, -2), id="[3:0:-2]"),
+    pytest.param((Ellipsis, slice(None, None, -1)), id="[..., ::-1]"),
+    pytest.param((0, slice(None, None, -1)), id="[0, ::-1]"),
+    pytest.param((slice(None), slice(None, None, np.int64(-1))), id="[:, ::np.int64(-1)]"),
+])
+def test_negative_slice_steps_raise_as_pytorch(index):
+    # NumPy would return a reversed view; PyTorch has no negative strides
+    t = nc.arange(12.0).reshape(4, 3)
+    with pytest.raises(ValueError, match="step must be greater than zero, but got -"):
+        t[index]
+    with pytest.raises(ValueError, match="step must be greater than zero"):
+        t[index] = 0.0
+    assert t.sum().item() == 66.0                      # the failed assignment changed nothing
+
+
+def test_positive_and_zero_slice_steps_as_pytorch():
+    t = nc.arange(12.0).reshape(4, 3)
+    assert t[::2].tolist() == [[0, 1, 2], [6, 7, 8]]
+    assert t[1::2, ::2].tolist() == [[3, 5], [9, 11]]
+    assert t[nc.tensor([3, 0])].tolist() == [[9, 10, 11], [0, 1, 2]]    # reversing: an index
+    with pytest.raises(ValueError, match="slice step cannot be zero"):  # PyTorch's words too
+        t[::0]

@@ -53,6 +53,39 @@ def test_linear_forward_matches_numpy(rng):
         lin(nc.randn(2, 5))
 
 
+@pytest.mark.parametrize("xshape", [(3,), (5, 3), (4, 2, 3), (0, 3)])
+@pytest.mark.parametrize("bias", [False, True])
+def test_linear_with_a_1d_weight_drops_the_output_dim(rng, xshape, bias):
+    # PyTorch: a weight of shape (in_features,) gives y = x @ w (+ a 0-d bias), of shape
+    # x.shape[:-1]
+    x, w, b = x64(rng, *xshape), x64(rng, 3), x64(rng) if bias else None
+    y = F.linear(x, w, b)
+    ref = x.detach().numpy() @ w.detach().numpy() + (b.item() if bias else 0.0)
+    assert y.shape == xshape[:-1]
+    np.testing.assert_allclose(y.detach().numpy(), ref, rtol=1e-12)
+    inputs = (x, w, b) if bias else (x, w)
+    assert nc.gradcheck(lambda *ts: F.linear(*ts), inputs)
+    x32 = nc.tensor(x.detach().numpy().astype(np.float32))
+    w32 = nc.tensor(w.detach().numpy().astype(np.float32), requires_grad=True)
+    y32 = F.linear(x32, w32)
+    y32.sum().backward()
+    assert y32.dtype == np.float32 and w32.grad.dtype == np.float32
+
+
+def test_linear_with_a_1d_weight_errors():
+    x, w = nc.ones(2, 3), nc.ones(3)
+    with pytest.raises(RuntimeError, match=r"with a 1-D weight, bias must be 0-d .*got shape "
+                                           r"\(1,\)"):
+        F.linear(x, w, nc.ones(1))
+    with pytest.raises(RuntimeError, match=r"expected input's last dimension 3"):
+        F.linear(nc.ones(2, 4), w)
+    with pytest.raises(RuntimeError, match="expected input and weight to have the same dtype"):
+        F.linear(x, w.double())
+    with pytest.raises(RuntimeError, match=r"weight must be 2-D \(out_features, in_features\) "
+                                           r"or 1-D \(in_features,\), got shape \(\)"):
+        F.linear(x, nc.tensor(1.0))
+
+
 @pytest.mark.parametrize("kw", [dict(), dict(stride=2, padding=1), dict(groups=2, bias=False),
                                 dict(dilation=2, padding=2)])
 def test_gradcheck_conv2d(rng, kw):

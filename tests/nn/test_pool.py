@@ -241,6 +241,23 @@ def test_adaptive_and_global_avg_pool(rng):
         F.adaptive_avg_pool2d(T(x), 4)
 
 
+@pytest.mark.parametrize("size, shape", [(0, (2, 3, 0, 0)), ((0, 2), (2, 3, 0, 2)),
+                                         ((2, 0), (2, 3, 2, 0)), ((0, 7), (2, 3, 0, 7)),
+                                         ((None, 0), (2, 3, 5, 0))])
+def test_adaptive_avg_pool_to_size_0_is_empty(rng, size, shape):
+    # PyTorch returns an empty (N, C, oh, ow) tensor, whatever the other size (even one
+    # that does not divide the input's); its backward raises, npconv's gives zeros
+    x = T(rng.standard_normal((2, 3, 5, 5)).astype(np.float32), True)
+    for y in (F.adaptive_avg_pool2d(x, size), nc.nn.AdaptiveAvgPool2d(size)(x)):
+        assert y.shape == shape and y.dtype == np.float32
+        x.grad = None
+        y.sum().backward()
+        assert x.grad.shape == x.shape and x.grad.dtype == np.float32
+        assert not x.grad.data.any()
+    assert nc.gradcheck(lambda t: F.adaptive_avg_pool2d(t, size),
+                        (T(rng.standard_normal((2, 3, 5, 5)), True),))
+
+
 def test_global_avg_pool_gradient_stored_like_its_input(rng):
     """A (C, H, W, N)-stored input (a conv output) gets its gradient in that layout, with
     the same values and a C-contiguous output."""
@@ -286,5 +303,5 @@ def test_pool_errors(rng):
         F.avg_pool2d(x, 0)
     with pytest.raises(ValueError, match="padding must be >= 0"):
         F.max_pool2d(x, 2, padding=-1)
-    with pytest.raises(ValueError, match="output_size must be >= 1"):
-        F.adaptive_avg_pool2d(x, 0)
+    with pytest.raises(ValueError, match=r"output_size must be >= 0, but got \(-1, -1\)"):
+        F.adaptive_avg_pool2d(x, -1)
