@@ -360,6 +360,7 @@ class StandinArray:
             def method(*args, **kwargs):
                 if kwargs:
                     _check_kwargs("ndarray." + name, kwargs)
+                _check_0d_axis(name, self, args, kwargs)
                 c = _Call("ndarray." + name, dev=dev)
                 c.ids[id(self._a)] = self
                 if args:
@@ -534,12 +535,36 @@ class ufunc:
         return "<ufunc 'cupy_%s' (standin)>" % self.name
 
 
+# CuPy's reductions normalise ``axis`` against ndim (``_reduction._get_axis``), so a 0-d
+# array takes only ``axis=None``; NumPy also accepts 0 and -1 there
+_REDUCTIONS = frozenset(("sum", "prod", "max", "min", "amax", "amin", "mean", "var", "std",
+                         "argmax", "argmin", "all", "any", "nansum", "nanmax", "nanmin",
+                         "nanmean", "nanvar", "nanstd", "ptp"))
+
+
+_AxisError = getattr(getattr(numpy, "exceptions", numpy), "AxisError", IndexError)  # NumPy 1.24
+
+
+def _check_0d_axis(name, a, args, kwargs):
+    """Refuse an axis on a 0-d array in a reduction (``a`` its array, ``args`` the ones
+    after it, where ``axis`` comes first), as CuPy does."""
+    if name not in _REDUCTIONS or type(a) is not StandinArray or a._a.ndim:
+        return
+    axis = kwargs.get("axis", args[0] if args else None)
+    if axis is not None and axis != ():
+        raise _AxisError(
+            "axis %s is out of bounds for array of dimension 0 (CuPy's %s takes only "
+            "axis=None on a 0-d array; the standin device refuses it too)" % (axis, name))
+
+
 def _function(name, fn, allow_host=False, key=None):
     key = name if key is None else key
 
     def f(*args, **kwargs):
         if kwargs:
             _check_kwargs(key, kwargs)
+        if args:
+            _check_0d_axis(name, args[0], args[1:], kwargs)
         return _call(name, fn, args, kwargs, allow_host)
     f.__name__ = name
     f.__qualname__ = name

@@ -599,10 +599,18 @@ class Tensor:
     logical_not = __invert__
 
     def any(self, dim=None, keepdim=False):
-        return Tensor._wrap(_as_nd(self.data.any(axis=dim, keepdims=keepdim)))
+        return self._logical_reduce("any", dim, keepdim)
 
     def all(self, dim=None, keepdim=False):
-        return Tensor._wrap(_as_nd(self.data.all(axis=dim, keepdims=keepdim)))
+        return self._logical_reduce("all", dim, keepdim)
+
+    def _logical_reduce(self, name, dim, keepdim):
+        # dims checked as PyTorch checks them (IndexError, duplicates); an empty list reduces
+        # nothing (unlike sum's); a 0-d tensor reduces with no axis, as CuPy takes no other
+        axes = None if dim is None else _dim_tuple(_dims(dim), self.ndim)
+        if self.ndim == 0:
+            axes = None
+        return Tensor._wrap(_as_nd(getattr(self.data, name)(axis=axes, keepdims=keepdim)))
 
     # ---------------------------------------------------------------- reductions
     def sum(self, dim=None, keepdim=False):

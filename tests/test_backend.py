@@ -271,6 +271,20 @@ def test_standin_reductions_give_0d_device_arrays():
         assert type(r) is S and r.ndim == 0
 
 
+def test_standin_reductions_of_a_0d_array_take_no_axis():
+    # CuPy normalises a reduction's axis against ndim: a 0-d array takes only axis=None
+    # (NumPy also takes 0 and -1), so code that passes dim=0 through fails only on a GPU
+    s = dev(2.0)
+    for call in (lambda: s.sum(0), lambda: s.max(axis=-1), lambda: s.all(0),
+                 lambda: xp.mean(s, axis=0), lambda: xp.argmax(s, 0),
+                 lambda: s.any(axis=(0,))):
+        with pytest.raises(IndexError, match="axis .* out of bounds for array of dimension 0"):
+            call()
+    assert to_host(s.sum()) == 2.0 and to_host(xp.amax(s, axis=None)) == 2.0
+    assert to_host(s.sum(axis=())) == 2.0
+    assert to_host(dev([1.0, 2.0]).sum(0)) == 3.0
+
+
 def test_standin_inplace_and_out_keep_identity():
     a = dev([1.0, 2.0])
     b = a

@@ -193,6 +193,35 @@ def test_op_forward_backward_matches_cpu(name, device):
 
 
 @on_devices
+def test_reductions_of_a_0d_tensor_with_a_dim_on_device(device):
+    # PyTorch takes dim 0 / -1 on a 0-d tensor; CuPy's reductions refuse any axis there
+    t = nc.tensor(2.5, device=device, requires_grad=True)
+    for y in (t.sum(0), t.mean(-1), t.max(0)[0], t.amax(0), t.softmax(0),
+              t.log_softmax(-1), t.sum(dim=[0], keepdim=True)):
+        assert_on(y, device)
+        assert y.shape == ()
+    assert float(t.sum(0)) == 2.5 and float(t.softmax(0)) == 1.0
+    assert int(t.argmax(0)) == 0
+    b = t > 0
+    assert bool(b.all(0)) and bool(b.any(-1)) and b.all(0, keepdim=True).shape == ()
+    t.max(0)[0].backward()
+    assert float(t.grad) == 1.0
+
+
+def test_any_all_dims_as_pytorch():
+    x = nc.tensor([[True, False], [True, True]])
+    assert x.all(0).tolist() == [True, False] and x.any(1).tolist() == [True, True]
+    assert not x.all((0, 1)).item() and x.any(dim=(0, 1)).item()
+    # an empty dim list reduces nothing (unlike sum's, which reduces all)
+    assert x.all([]).tolist() == [[True, False], [True, True]] == x.any(()).tolist()
+    with pytest.raises(IndexError, match=r"Dimension out of range \(expected to be in range "
+                                          r"of \[-2, 1\], but got 2\)"):
+        x.all(2)
+    with pytest.raises(RuntimeError, match="dim 0 appears multiple times"):
+        x.any((0, -2))
+
+
+@on_devices
 def test_no_grad_methods_and_inplace_on_device(device):
     a = nc.tensor(_data(3, 4), device=device)
     assert_on(a.argmax(1), device)
