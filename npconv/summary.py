@@ -15,9 +15,9 @@ class ModelSummary:
 
     Each parameter is counted once, on the first row that uses it, so the counts add up to
     the parameters the forward used: a module called twice (a shared layer) has a row per
-    call, the later ones counting 0 (printed ``(recursive)``, as torchinfo), and a layer
-    whose weight is tied to an earlier layer's counts only its own others. ``total_params``
-    counts every parameter of the model once.
+    call, the later ones counting 0 (printed ``(recursive)`` for a layer with parameters,
+    as torchinfo), and a layer whose weight is tied to an earlier layer's counts only its
+    own others. ``total_params`` counts every parameter of the model once.
 
     An output shape is a tuple for a tensor, a list of shapes for a tuple or list of outputs
     and a dict of shapes for a dict; the table prints every shape as a list, torchinfo style

@@ -132,7 +132,7 @@ def _runnable(page):
     return [b for b in parse_blocks(page.read_text(encoding="utf-8")) if b.lang]
 
 
-# pages without Python examples (the API pages, README.md today) have nothing to run
+# pages without Python examples (most API pages, architecture.md) have nothing to run
 CODE_PAGES = [p for p in PAGES if _runnable(p)]
 
 
@@ -278,3 +278,43 @@ def test_api_reference_covers_every_public_name():
         for name, obj in names:
             assert ("::: %s.%s\n" % (mod, name) in text) or ("`%s.%s`" % (mod, name) in text), \
                 "%s.%s is missing from the API reference" % (mod, name)
+
+
+# ------------------------------------------------------------------------- README and CLI
+def _readme_commands():
+    """The shell commands of the README's first ``bash`` block (comments dropped)."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = next(b for b in parse_blocks(text) if b.lang is None and "venv" in b.code)
+    return [ln.strip() for ln in block.code.splitlines()
+            if ln.strip() and not ln.strip().startswith("#")]
+
+
+def test_readme_commands_match_ci_and_quickstart():
+    """The README's two commands (train on the default data; install and run the tests) are
+    the ones the Quickstart explains, and CI runs the test command verbatim."""
+    commands = _readme_commands()
+    assert len(commands) == 2, commands
+    train_cmd, test_cmd = commands
+    assert train_cmd.endswith("-m npconv.train"), train_cmd
+    assert '".[test]"' in test_cmd and test_cmd.endswith("-m pytest"), test_cmd
+    ci = ROOT / ".ci" / "run"
+    if ci.exists():
+        assert test_cmd in ci.read_text(encoding="utf-8"), \
+            "README's test command is not what .ci/run runs"
+    quickstart = (DOCS / "quickstart.md").read_text(encoding="utf-8")
+    for cmd in commands:
+        assert cmd in quickstart, "quickstart.md does not show the README's command %r" % cmd
+
+
+def test_documented_cli_options_exist():
+    """Every ``--option`` the README and the pages about the main job name is an option of
+    ``python -m npconv.train``."""
+    from npconv.train import build_parser
+    known = {s for a in build_parser()._actions for s in a.option_strings}
+    named = {}
+    for page in [ROOT / "README.md"] + [DOCS / n for n in
+                                        ("index.md", "quickstart.md", "training.md", "gpu.md")]:
+        for opt in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", page.read_text(encoding="utf-8")):
+            named.setdefault(opt, _page_id(page))
+    unknown = sorted("%s (%s)" % (o, p) for o, p in named.items() if o not in known)
+    assert not unknown, "options that npconv.train does not have: %s" % unknown
