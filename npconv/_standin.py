@@ -15,6 +15,11 @@ its data in NumPy arrays but behaves, at the API boundary, like CuPy is strictes
   for add and multiply, ``xp.random.default_rng`` Generators with CuPy's methods only, and a
   legacy ``xp.random`` state that ``numpy.random.seed`` does not touch; keyword arguments
   CuPy's function or method does not take (``where=``, ``initial=``...) are refused.
+* CuPy's results where its kernels compute differently: reductions refuse an axis on a 0-d
+  array, float ``//`` and ``%`` are ``floor(a / b)`` and ``a - floor(a / b) * b``, integer
+  ``**`` of a negative exponent gives 0 (no error), ``add.reduceat`` is a difference of
+  running sums, ``broadcast_to`` views are writable (CuPy has no read-only arrays), and
+  copies to the host are C-contiguous.
 * Arrays live on a device index (two stand-in devices); mixing indices raises, and new
   arrays are made on the current device (``with xp.cuda.Device(1): ...``), as in CuPy.
 * Pickling a stand-in array raises: checkpoints must bring arrays to the host explicitly.
@@ -233,6 +238,95 @@ def _ibinop(op, name):
     return f
 
 
+# -------------------------------------------------------------- CuPy's kernels, where they differ
+# These take and return raw NumPy values (operators and ufunc calls unwrap, then wrap).
+def _cupy_floor_divide(a, b):
+    """CuPy's floor division: on floats ``floor(a / b)`` (``_floor_divide`` in
+    cupy/_core/include/cupy/carray.cuh), where NumPy derives it from ``fmod`` (Python's rule):
+    they differ where ``a / b`` rounds up to a whole number (``1.0 // 0.1``: 10.0 on CuPy,
+    9.0 on NumPy). Integers agree (0 for a zero divisor on both)."""
+    with numpy.errstate(all="ignore"):
+        q = numpy.floor_divide(a, b)          # NumPy's dtype, shape and errors
+        if q.dtype.kind != "f":
+            return q
+        return numpy.floor(numpy.true_divide(a, b, dtype=q.dtype))
+
+
+def _cupy_remainder(a, b):
+    """CuPy's remainder: on floats ``a - floor(a / b) * b`` (cupy.remainder's float loops),
+    where NumPy's is fmod-based and exact (``1.0 % 0.1``: 0.0 on CuPy, 0.09999999999999995
+    on NumPy; ``1.0 % inf``: NaN on CuPy, 1.0 on NumPy)."""
+    with numpy.errstate(all="ignore"):
+        r = numpy.remainder(a, b)
+        if r.dtype.kind != "f":
+            return r
+        a, b = numpy.asarray(a).astype(r.dtype), numpy.asarray(b).astype(r.dtype)
+        return a - numpy.floor(a / b) * b
+
+
+def _cupy_divmod(a, b):
+    return _cupy_floor_divide(a, b), _cupy_remainder(a, b)
+
+
+def _cupy_power(a, b):
+    """CuPy's power on integers: ``integral_power`` (cupy.power's preamble) gives 0 for a
+    negative exponent (1 for a base of 1, -1 or 1 for -1) where NumPy raises ValueError."""
+    try:
+        with numpy.errstate(all="ignore"):
+            return numpy.power(a, b)
+    except ValueError:          # "Integers to negative integer powers are not allowed."
+        pass
+    dt = numpy.result_type(a, b)
+    a, b = numpy.asarray(a).astype(dt), numpy.asarray(b).astype(dt)
+    neg = b < 0
+    r = numpy.power(a, numpy.where(neg, 0, b).astype(dt))
+    special = numpy.where(a == 1, 1, numpy.where(a == -1, numpy.where(b % 2, -1, 1), 0))
+    return numpy.where(neg, special, r).astype(dt)
+
+
+def _cupy_add_reduceat(a, indices, axis=0, dtype=None, out=None):
+    """CuPy's ``add.reduceat`` (``_add_reduceat`` in cupy/_core/_routines_indexing.pyx):
+    differences of a running sum, ``acc[indices[i+1]] - acc[indices[i]]`` with
+    ``acc = [0, cumsum(a, axis, dtype)]`` (``a[indices[i]]`` where indices do not increase).
+    The same sums as NumPy's, which adds each segment on its own, up to rounding, except that
+    in float32 a segment after large values loses its low bits (rows [1e8, 1e8, 1, 1] in
+    segments [0, 2): 2e8 and 0.0, where NumPy gives 2e8 and 2.0)."""
+    axis = axis + a.ndim if axis < 0 else axis
+    idx = numpy.append(indices, a.shape[axis])
+    acc = numpy.cumsum(a, axis, dtype)
+    zero = numpy.zeros(a.shape[:axis] + (1,) + a.shape[axis + 1:], acc.dtype)
+    acc = numpy.concatenate((zero, acc), axis)
+    mask = (idx[:-1] >= idx[1:]).reshape((-1,) + (1,) * (a.ndim - axis - 1))
+    r = numpy.where(mask, a.take(idx[:-1], axis),
+                    acc.take(idx[1:], axis) - acc.take(idx[:-1], axis))
+    if out is None:
+        return r
+    out[...] = r
+    return out
+
+
+def _broadcast_to(array, shape):
+    """``xp.broadcast_to``: a writable view, as CuPy's (``cupy.ndarray`` has no read-only
+    flag: ``_core.broadcast_to`` returns a plain view with stride-0 axes, and a write through
+    it lands on the shared elements, racing on a GPU), where NumPy's view is read-only."""
+    if type(array) is not numpy.ndarray:          # (called with the unwrapped array)
+        raise TypeError("cupy.broadcast_to needs a cupy.ndarray, got %s" % type(array).__name__)
+    v = numpy.broadcast_to(array, shape)
+    return numpy.lib.stride_tricks.as_strided(array, v.shape, v.strides)
+
+
+def _cupy_inplace(fn):
+    def op(a, b):
+        numpy.copyto(a, fn(a, b), casting="same_kind")
+        return a
+    return op
+
+
+_CUPY_LOOPS = {"floor_divide": _cupy_floor_divide, "remainder": _cupy_remainder,
+               "mod": _cupy_remainder, "divmod": _cupy_divmod, "power": _cupy_power,
+               "pow": _cupy_power}
+
+
 def _unop(op, name):
     def f(self):
         return StandinArray._wrap(numpy.asarray(op(self._a)), self._dev)
@@ -432,14 +526,14 @@ class StandinArray:
     __rmul__ = _rbinop(operator.mul, "__rmul__")
     __truediv__ = _binop(operator.truediv, "__truediv__")
     __rtruediv__ = _rbinop(operator.truediv, "__rtruediv__")
-    __floordiv__ = _binop(operator.floordiv, "__floordiv__")
-    __rfloordiv__ = _rbinop(operator.floordiv, "__rfloordiv__")
-    __mod__ = _binop(operator.mod, "__mod__")
-    __rmod__ = _rbinop(operator.mod, "__rmod__")
-    __divmod__ = _binop(divmod, "__divmod__")
-    __rdivmod__ = _rbinop(divmod, "__rdivmod__")
-    __pow__ = _binop(operator.pow, "__pow__")
-    __rpow__ = _rbinop(operator.pow, "__rpow__")
+    __floordiv__ = _binop(_cupy_floor_divide, "__floordiv__")
+    __rfloordiv__ = _rbinop(_cupy_floor_divide, "__rfloordiv__")
+    __mod__ = _binop(_cupy_remainder, "__mod__")
+    __rmod__ = _rbinop(_cupy_remainder, "__rmod__")
+    __divmod__ = _binop(_cupy_divmod, "__divmod__")
+    __rdivmod__ = _rbinop(_cupy_divmod, "__rdivmod__")
+    __pow__ = _binop(_cupy_power, "__pow__")
+    __rpow__ = _rbinop(_cupy_power, "__rpow__")
     __matmul__ = _binop(operator.matmul, "__matmul__")
     __rmatmul__ = _rbinop(operator.matmul, "__rmatmul__")
     __and__ = _binop(operator.and_, "__and__")
@@ -462,9 +556,9 @@ class StandinArray:
     __isub__ = _ibinop(operator.isub, "__isub__")
     __imul__ = _ibinop(operator.imul, "__imul__")
     __itruediv__ = _ibinop(operator.itruediv, "__itruediv__")
-    __ifloordiv__ = _ibinop(operator.ifloordiv, "__ifloordiv__")
-    __imod__ = _ibinop(operator.imod, "__imod__")
-    __ipow__ = _ibinop(operator.ipow, "__ipow__")
+    __ifloordiv__ = _ibinop(_cupy_inplace(_cupy_floor_divide), "__ifloordiv__")
+    __imod__ = _ibinop(_cupy_inplace(_cupy_remainder), "__imod__")
+    __ipow__ = _ibinop(_cupy_inplace(_cupy_power), "__ipow__")
     __iand__ = _ibinop(operator.iand, "__iand__")
     __ior__ = _ibinop(operator.ior, "__ior__")
     __ixor__ = _ibinop(operator.ixor, "__ixor__")
@@ -504,6 +598,8 @@ class ufunc:
     def __call__(self, *args, **kwargs):
         if kwargs:
             _check_kwargs("ufunc", kwargs)
+        elif self.name in _CUPY_LOOPS:        # CuPy's own loop (with out=, dtype=: NumPy's)
+            return _call(self.name, _CUPY_LOOPS[self.name], args, kwargs)
         return _call(self.name, self._uf, args, kwargs)
 
     def at(self, a, indices, b=None):
@@ -525,7 +621,7 @@ class ufunc:
 
     def reduceat(self, array, indices, axis=0, dtype=None, out=None):
         self._only("reduceat", ("add",))
-        return _call(self.name + ".reduceat", self._uf.reduceat, (array, indices),
+        return _call(self.name + ".reduceat", _cupy_add_reduceat, (array, indices),
                      dict(axis=axis, dtype=dtype, out=out))
 
     def outer(self, A, B, **kwargs):
@@ -705,6 +801,7 @@ def _make_xp():
     xp._special.update({
         "ndarray": StandinArray,
         "ufunc": ufunc,
+        "broadcast_to": _function("broadcast_to", _broadcast_to),
         "asnumpy": _asnumpy,
         "get_array_module": _get_array_module,
         "random": random,
@@ -738,7 +835,9 @@ def _from_host(a, index=0):
 
 
 def _to_host(a):
-    return numpy.array(a._a, copy=True)
+    # cupy.asnumpy: a.get(order='C') (cupy/__init__.py), a C-contiguous copy whatever the
+    # device array's layout
+    return a.get()
 
 
 BACKEND = _backend.Backend(NAME, xp, StandinArray, from_host=_from_host, to_host=_to_host,

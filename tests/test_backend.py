@@ -285,6 +285,68 @@ def test_standin_reductions_of_a_0d_array_take_no_axis():
     assert to_host(dev([1.0, 2.0]).sum(0)) == 3.0
 
 
+def test_standin_float_floor_divide_and_remainder_follow_cupy():
+    # CuPy's float loops: a // b = floor(a / b), a % b = a - floor(a / b) * b (NumPy's come
+    # from fmod, exactly: 1.0 // 0.1 == 9.0 and 1.0 % 0.1 == 0.09999999999999995)
+    a, b = dev([1.0, 7.5, 1.0]), dev([0.1, 2.0, numpy.inf])
+    assert to_host(a // b).tolist() == [10.0, 3.0, 0.0]
+    r = to_host(a % b)
+    assert r[0] == 0.0 and r[1] == 1.5 and numpy.isnan(r[2])
+    assert to_host(1.0 // dev([0.1])).tolist() == [10.0]
+    assert to_host(xp.floor_divide(a, 0.1))[0] == 10.0 and to_host(xp.remainder(a, 0.1))[0] == 0.0
+    q, m = divmod(dev([1.0]), 0.1)
+    assert to_host(q)[0] == 10.0 and to_host(m)[0] == 0.0
+    assert (a // b).dtype == numpy.float64 and (dev([1.0], 0).astype("f") % 0.1).dtype == "f"
+    i = dev(numpy.array([7, -7, 7]))
+    assert to_host(i // dev(numpy.array([2, 2, 0]))).tolist() == [3, -4, 0]     # as NumPy
+    assert to_host(i % 3).tolist() == [1, 2, 1]
+
+
+def test_standin_integer_power_with_a_negative_exponent_follows_cupy():
+    # CuPy's integral_power: 0 (1 for base 1, +-1 for base -1) where NumPy raises ValueError
+    i = dev(numpy.array([2, 1, -1, -1, 3]))
+    assert to_host(i ** -1).tolist() == [0, 1, -1, -1, 0]
+    assert to_host(i ** dev(numpy.array([-1, -2, -2, -3, 2]))).tolist() == [0, 1, 1, -1, 9]
+    assert to_host(2 ** dev(numpy.array([-1, 3]))).tolist() == [0, 8]
+    assert (i ** -1).dtype == numpy.int64 and to_host(dev([2.0]) ** -1).tolist() == [0.5]
+
+
+def test_standin_add_reduceat_is_a_running_sum_difference():
+    # CuPy's add.reduceat: differences of cumsum (in the input's dtype), NumPy's adds each
+    # segment: after large rows a float32 segment loses its low bits
+    g = numpy.array([[1e8, 1e8], [1e8, 1e8], [1, 1], [1, 1]], numpy.float32)
+    r = to_host(xp.add.reduceat(dev(g), dev(numpy.array([0, 2])), axis=0))
+    assert r.tolist() == [[2e8, 2e8], [0.0, 0.0]]
+    assert numpy.add.reduceat(g, [0, 2], axis=0).tolist() == [[2e8, 2e8], [2.0, 2.0]]
+    idx = numpy.array([0, 3, 1, 1])        # a non-increasing index takes its row as is
+    exact = numpy.arange(12.0).reshape(4, 3)
+    assert numpy.array_equal(to_host(xp.add.reduceat(dev(exact), dev(idx), axis=0)),
+                             numpy.add.reduceat(exact, idx, axis=0))
+    cols = numpy.array([0, 2])
+    assert numpy.array_equal(to_host(xp.add.reduceat(dev(exact), dev(cols), axis=1)),
+                             numpy.add.reduceat(exact, cols, axis=1))
+
+
+def test_standin_broadcast_views_are_writable_like_cupys():
+    # cupy.ndarray has no read-only flag: a write through a broadcast view goes through (to
+    # the shared elements, racing on a GPU) where NumPy's broadcast views refuse it
+    a = dev([0.0, 0.0, 0.0])
+    b = xp.broadcast_to(a, (2, 3))
+    assert type(b) is S and b.shape == (2, 3) and b.strides == (0, 8)
+    b[...] = 5.0
+    assert to_host(a).tolist() == [5.0, 5.0, 5.0]
+    with pytest.raises(ValueError):
+        xp.broadcast_to(a, (2, 4))
+    with pytest.raises(TypeError):
+        xp.broadcast_to(1.0, (2,))                     # CuPy's takes only a device array
+
+
+def test_standin_to_host_is_c_contiguous_like_asnumpy():
+    t = dev(numpy.arange(6.0).reshape(2, 3)).T
+    h = _standin.BACKEND.to_host(t)
+    assert h.flags.c_contiguous and h.tolist() == [[0.0, 3.0], [1.0, 4.0], [2.0, 5.0]]
+
+
 def test_standin_inplace_and_out_keep_identity():
     a = dev([1.0, 2.0])
     b = a

@@ -253,6 +253,72 @@ def test_grad_accumulates_on_device(device):
     assert_close(x.grad, numpy.full(3, 4.0, numpy.float32))
 
 
+@on_devices
+def test_index_backward_with_repeated_rows_is_exact_on_device(device):
+    # repeated indices over rows of several columns: the gradient rows are summed per target
+    # row. CuPy's add.reduceat is a running-sum difference, which in float32 turned the
+    # second row's 1 + 1 into 0 after the first's 1e8 + 1e8
+    x = nc.zeros(100, 2, requires_grad=True, device=device)
+    w = numpy.array([[1e8, 1e8], [1e8, 1e8], [1, 1], [1, 1]], numpy.float32)
+    (x[[0, 0, 1, 1]] * nc.tensor(w, device=device)).sum().backward()
+    assert_on(x.grad, device)
+    g = to_host(x.grad)
+    assert g[0].tolist() == [2e8, 2e8] and g[1].tolist() == [2.0, 2.0] and not g[2:].any()
+
+
+@on_devices
+def test_writing_into_an_expanded_tensor_raises_on_device(device):
+    # its elements share memory: NumPy refuses the write (read-only broadcast view), CuPy
+    # has no read-only arrays and would race on the shared elements; PyTorch raises
+    x = nc.zeros(3, device=device)
+    y = x.expand(2, 3)
+    for op in (lambda: y.add_(1), lambda: y.mul_(2), lambda: y.sub_(y), lambda: y.div_(2),
+               lambda: y.clamp_(0, 1), lambda: y.copy_(nc.ones(2, 3, device=device)),
+               lambda: y.fill_(1.0), lambda: y.zero_(), lambda: y.__setitem__(0, 5.0)):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to"):
+            op()
+    with pytest.raises(RuntimeError, match="more than one element"):
+        y += 1
+    assert to_host(x).tolist() == [0.0, 0.0, 0.0]
+
+
+@on_devices
+@pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")      # the stand-in's NumPy on 3.0 / 0
+def test_float_floor_divide_and_remainder_on_device(device, dtype):
+    # Python's (and NumPy's, PyTorch's) rule: from fmod, exactly. CuPy's float loops compute
+    # floor(a / b) and a - floor(a / b) * b: 1.0 // 0.1 gave 10.0 and 1.0 % 0.1 gave 0.0
+    a_ = numpy.array([1.0, -1.0, 7.5, -7.5, 1.0, -1.0, 0.0, 3.0, 1.0], dtype)
+    b_ = numpy.array([0.1, 0.1, 2.0, 2.0, numpy.inf, numpy.inf, -3.0, 0.0, -0.1], dtype)
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        want_q, want_r = a_ // b_, a_ % b_
+    if dtype == numpy.float64:
+        assert want_q[0] == 1.0 // 0.1 == 9.0 and want_r[0] == 1.0 % 0.1
+    a = nc.tensor(a_, requires_grad=True, device=device)
+    b = nc.tensor(b_, requires_grad=True, device=device)
+    q, r = a // b, a % b
+    assert_on(q, device) and assert_on(r, device)
+    assert q.dtype == dtype and r.dtype == dtype
+    numpy.testing.assert_array_equal(to_host(q), want_q)
+    numpy.testing.assert_array_equal(to_host(r), want_r)
+    assert numpy.array_equal(numpy.signbit(to_host(q)), numpy.signbit(want_q))
+    assert numpy.array_equal(numpy.signbit(to_host(r)), numpy.signbit(want_r))
+    numpy.testing.assert_array_equal(to_host(a // 0.1), a_ // dtype(0.1))
+    numpy.testing.assert_array_equal(to_host(1.0 % b[:2]), dtype(1.0) % b_[:2])
+    r.sum().backward()                                # d(a % b)/db = -(a // b)
+    numpy.testing.assert_array_equal(to_host(b.grad)[:2], -want_q[:2])
+
+
+@on_devices
+def test_integer_tensor_to_a_negative_power_raises_on_device(device):
+    # PyTorch raises; NumPy raises its own error, CuPy's integer power gives 0
+    t = nc.tensor([2, 1, -1], device=device)
+    with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+        t ** -1
+    assert to_host(t ** 2).tolist() == [4, 1, 1]
+    assert to_host(t.double() ** -1).tolist() == [0.5, 1.0, -1.0]
+
+
 # ------------------------------------------------------------------------------ hard-coded numpy
 class _HardCodedNumpyExp(nc.Function):
     """A deliberately wrong kernel: ``numpy.exp`` instead of ``xp.exp``."""

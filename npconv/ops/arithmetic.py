@@ -81,6 +81,11 @@ class Pow(Function):
     b >= 0), as PyTorch."""
     @staticmethod
     def forward(ctx, a, b):
+        if (type(b) is int and b < 0 and getattr(a, "dtype", None) is not None
+                and a.dtype.kind in "biu"):
+            # PyTorch's error; NumPy raises one of its own, CuPy's integer power gives 0
+            # (``integral_power`` in cupy.power's preamble)
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         y = a ** b
         ctx.save_for_backward(a, b, y)
         return y
@@ -273,12 +278,42 @@ def _int_divisor_check(out, b):
                                "(the divisor has a 0)")
 
 
+def _float_floordiv_mod(xp, a, b):
+    """(a // b, a % b) for float operands off NumPy, computed as NumPy does (``npy_divmod``:
+    from the exact ``fmod``, the quotient snapped to a whole number), which is Python's and
+    PyTorch's rule. CuPy's float loops compute ``floor(a / b)`` and ``a - floor(a / b) * b``
+    (``_floor_divide`` in cupy/_core/include/cupy/carray.cuh): ``1.0 // 0.1`` is 10.0 there
+    (9.0 here), ``1.0 % 0.1`` is 0.0 (0.09999999999999995) and ``1.0 % inf`` NaN (1.0)."""
+    mod = xp.fmod(a, b)
+    div = (a - mod) / b
+    fix = (mod != 0) & ((b < 0) != (mod < 0))      # a remainder takes the divisor's sign
+    rem = xp.where(fix, mod + b, mod)
+    rem = xp.where(mod == 0, xp.copysign(xp.zeros_like(rem), b), rem)
+    div = xp.where(fix, div - 1, div)
+    q = xp.floor(div)
+    q = xp.where(div - q > 0.5, q + 1, q)
+    q = xp.where(div == 0, xp.copysign(xp.zeros_like(q), a / b), q)
+    zero = b == 0                                  # a / 0: inf or NaN, as a / b gives it
+    if hasattr(zero, "dtype"):
+        q = xp.where(zero, a / b, q)
+    elif zero:
+        q = a / xp.zeros_like(q)
+    return q, rem
+
+
+def _floordiv(xp, a, b):
+    out = a // b
+    if xp is not numpy and out.dtype.kind == "f":
+        out = _float_floordiv_mod(xp, a, b)[0]
+    return out
+
+
 def floor_divide(a, b):
     """``a // b`` on arrays or numbers (one an array), rounding toward -inf. No gradient (its
     derivative is 0 almost everywhere; PyTorch has none either)."""
     xp = get_array_module(a, b)
     with _errstate(xp):
-        out = a // b
+        out = _floordiv(xp, a, b)
     if isinstance(out, numpy.generic):
         out = numpy.asarray(out)        # 0-d operands give a NumPy scalar
     _int_divisor_check(out, b)
@@ -294,6 +329,8 @@ class Remainder(Function):
         xp = get_array_module(a, b)
         with _errstate(xp):
             y = a % b
+        if xp is not numpy and y.dtype.kind == "f":
+            y = _float_floordiv_mod(xp, a, b)[1]
         if y.dtype.kind in "iu":
             _int_divisor_check(y, b)
         else:
@@ -306,8 +343,9 @@ class Remainder(Function):
         na, nb = ctx.needs_input_grad
         gb = None
         if nb:
-            with _errstate(get_array_module(g)):
-                gb = -g * (a // b)
+            xp = get_array_module(g)
+            with _errstate(xp):
+                gb = -g * _floordiv(xp, a, b)
         return (g if na else None), gb
 
 

@@ -6,9 +6,11 @@ slice-assignment. Advanced ones need a scatter that *adds* duplicates (``x[[0, 0
 gradients to row 0). ``np.add.at`` does that but is slow, so the common shapes of index -
 integer arrays on the leading axes (``x[idx]``, ``x[idx, :]``, ``x[rows, cols]``) and a single
 boolean mask - take a faster road: flatten the indexed axes, assign directly when no index
-repeats (checked with a bincount or a sort), otherwise ``bincount`` (one column) or a sort
-and ``add.reduceat`` (rows).
+repeats (checked with a bincount or a sort), otherwise ``bincount`` (one column) or, on
+NumPy, a sort and ``add.reduceat`` (rows; elsewhere ``add.at``).
 """
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 
@@ -91,7 +93,11 @@ def scatter_add(xp, out, index, g):
     elif out2.shape[1] == 1 and g.dtype.kind == "f":
         out2 = xp.bincount(flat, weights=g2.reshape(-1), minlength=rows)
         out2 = out2.astype(g.dtype).reshape(rows, 1)
-    elif hasattr(xp.add, "reduceat"):
+    elif getattr(xp.add, "reduceat", None) == numpy.add.reduceat:
+        # NumPy's reduceat only: CuPy's takes differences of a running sum
+        # (cupy/_core/_routines_indexing.pyx, _add_reduceat), so in float32 a segment after
+        # large rows loses its low bits (rows 1e8, 1e8 | 1, 1 sum to 2e8 | 0); its add.at
+        # (atomic adds into each target row) does not
         if order is None:
             order = xp.argsort(flat, kind="stable")
             s = flat[order]
