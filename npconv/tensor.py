@@ -778,7 +778,8 @@ class Tensor:
         for a in axes:
             if axes.count(a) > 1:
                 raise RuntimeError("dim %d appears multiple times in the list of dims" % a)
-        return _sh.Flip.apply(self, axes)
+        # a 0-d tensor takes dim 0 / -1 as PyTorch, with nothing to reverse
+        return _sh.Flip.apply(self, axes if self.ndim else ())
 
     def transpose(self, dim0, dim1):
         d0, d1 = _dim(dim0, self.ndim), _dim(dim1, self.ndim)
@@ -880,6 +881,7 @@ class Tensor:
             raise RuntimeError("in-place operations on tensors that are part of a recorded "
                                "graph are not supported by npconv; use the out-of-place op "
                                "(x = x + y) or wrap the update in npconv.no_grad()")
+        _check_no_internal_overlap(self.data)
         o = other.data if isinstance(other, Tensor) else other
         if isinstance(o, numpy.generic):
             o = o.item()
@@ -939,6 +941,18 @@ _function._Tensor = Tensor
 
 def _as_nd(a):
     return numpy.asarray(a) if isinstance(a, numpy.generic) else a
+
+
+def _check_no_internal_overlap(a):
+    """PyTorch's error for a write into a tensor whose elements share memory (an ``expand``
+    view: a stride-0 axis longer than 1). NumPy refuses such writes by itself (its broadcast
+    views are read-only) but CuPy has no read-only arrays: there the write would go through,
+    racing on the shared elements."""
+    for n, st in zip(a.shape, a.strides):
+        if st == 0 and n > 1:
+            raise RuntimeError("unsupported operation: more than one element of the written-to "
+                               "tensor refers to a single memory location. Please clone() the "
+                               "tensor before performing the operation.")
 
 
 def _shares_memory(a, b):

@@ -493,3 +493,4 @@ def test_flip_errors_as_pytorch():
     with pytest.raises(TypeError, match="argument 'dims' must be tuple of ints, not int"):
         nc.flip(x, 0)
     assert nc.tensor(3.0).flip(()).item() == 3.0
+    assert nc.tensor(3.0).flip(0).item() == 3.0 == nc.flip(nc.tensor(3.0), [-1]).item()
