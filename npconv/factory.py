@@ -6,7 +6,7 @@ from . import backend as _backend
 from . import random as _random
 from .ops import arithmetic as _ar
 from .ops import shape as _sh
-from .tensor import (Tensor, _coerce, _device_checked, _dim, _matmul_operand, _operand,
+from .tensor import (Tensor, _coerce, _dim, _failed, _matmul_operand, _operand,
                      _result_dtype, _shape_args)
 
 __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
@@ -181,7 +181,14 @@ def cat(tensors, dim=0):
             raise RuntimeError("zero-dimensional tensor (at position %d) cannot be "
                                "concatenated: cat expects tensors of at least 1 dimension, "
                                "but got shape (); use stack() to join 0-d tensors" % i)
-    return _sh.Cat.apply(_dim(dim, ts[0].ndim), *ts)
+    dim = _dim(dim, ts[0].ndim)
+    try:
+        return _sh.Cat.apply(dim, *ts)
+    except Exception:
+        msg = _sh.cat_error([t.shape for t in ts], dim)
+        if msg is None:
+            raise
+        raise RuntimeError(msg) from None
 
 
 concat = cat
@@ -190,25 +197,37 @@ concat = cat
 def stack(tensors, dim=0):
     """Stack equal-shape tensors along a new axis ``dim``."""
     ts = _tensors(tensors, "stack")
-    shapes = {t.shape for t in ts}
-    if len(shapes) > 1:
-        raise RuntimeError("stack expects each tensor to be equal size, but got %s"
-                           % [list(t.shape) for t in ts])
-    return _sh.Stack.apply(_dim(dim, ts[0].ndim, 1), *ts)   # the new axis: [-ndim-1, ndim]
+    dim = _dim(dim, ts[0].ndim, 1)           # the new axis: [-ndim-1, ndim]
+    try:
+        return _sh.Stack.apply(dim, *ts)
+    except Exception:
+        msg = _sh.stack_error([t.shape for t in ts])
+        if msg is None:
+            raise
+        raise RuntimeError(msg) from None
 
 
 def where(condition, input, other):
     """``condition ? input : other`` elementwise, differentiable in ``input`` and ``other``.
     ``condition`` must be boolean (uint8 is accepted, as PyTorch still does)."""
-    cond = condition.data if isinstance(condition, Tensor) else numpy.asarray(condition)
-    if cond.dtype != numpy.bool_:
-        if cond.dtype != numpy.uint8:
+    cond = condition if isinstance(condition, Tensor) else Tensor._wrap(
+        numpy.asarray(condition))
+    if cond.data.dtype != numpy.bool_:
+        if cond.data.dtype != numpy.uint8:
             raise RuntimeError("where expected condition to be a boolean tensor, but got a "
-                               "tensor with dtype %s" % cond.dtype)
-        cond = cond.astype(numpy.bool_)     # PyTorch still takes uint8 (deprecated)
+                               "tensor with dtype %s" % cond.data.dtype)
+        # PyTorch still takes uint8 (deprecated)
+        cond = Tensor._wrap(cond.data.astype(numpy.bool_))
     a, b = _promoted(input, other)
-    # the condition goes in as a raw array, which Function.apply's device check skips
-    return _device_checked(lambda: _ar.Where.apply(cond, a, b), (condition, a, b), "where")
+    try:
+        # the condition is a Tensor input too (it gets no gradient): Function.apply's device
+        # check sees it
+        return _ar.Where.apply(cond, a, b)
+    except Exception:
+        moved = _failed((cond, a, b))       # PyTorch's shape error, or 0-d CPU operands
+        if moved is None:
+            raise
+        return where(*moved)
 
 
 def _promoted(a, b):
@@ -225,11 +244,25 @@ def _promoted(a, b):
 
 
 def maximum(a, b):
-    return _ar.Maximum.apply(*_promoted(a, b))
+    a, b = _promoted(a, b)
+    try:
+        return _ar.Maximum.apply(a, b)
+    except Exception:
+        moved = _failed((a, b))
+        if moved is None:
+            raise
+        return maximum(*moved)
 
 
 def minimum(a, b):
-    return _ar.Minimum.apply(*_promoted(a, b))
+    a, b = _promoted(a, b)
+    try:
+        return _ar.Minimum.apply(a, b)
+    except Exception:
+        moved = _failed((a, b))
+        if moved is None:
+            raise
+        return minimum(*moved)
 
 
 def clamp(input, min=None, max=None):

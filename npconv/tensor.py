@@ -55,15 +55,62 @@ _PY_DTYPES = {float: numpy.dtype(_DEFAULT_FLOAT), int: numpy.dtype(numpy.int64),
 _SEQUENCES = {list, tuple}
 
 
-def _device_checked(call, tensors, what):
-    """``call()``; when it fails and ``tensors`` live on different devices, PyTorch's
-    same-device error instead of the backend's own (only the failure path pays: ops that are
-    no ``Function`` do not get ``Function.apply``'s check)."""
-    try:
-        return call()
-    except Exception:
-        _backend.check_same_device([t for t in tensors if isinstance(t, Tensor)], what)
-        raise
+def _shape_of(x):
+    """The shape of a Tensor or raw array operand; None for a number (it broadcasts)."""
+    if isinstance(x, Tensor):
+        return x.data.shape
+    s = getattr(x, "shape", None)
+    return None if s is None else tuple(s)
+
+
+def _failed(operands, what=None, shapes=_sh.broadcast_error, inplace=False):
+    """An op on ``operands`` failed in the backend; called from its ``except`` clause, so
+    only the failure path pays. Raises PyTorch's error when ``shapes(*operand shapes)`` (a
+    rule of ``npconv.ops.shape``) gives one, instead of NumPy's or CuPy's. Returns the
+    operands with their 0-d CPU tensors moved to the others' device when that is what
+    stopped the op (PyTorch takes a 0-d CPU tensor in an op on another device as a scalar):
+    the caller retries with them. Else, for ops that are no ``Function`` (``what`` names
+    them; ``Function.apply`` checks its own), raises the same-device error when the devices
+    differ; returns None, and the caller re-raises the backend's error. ``inplace``: the
+    first operand is the target, which cannot move."""
+    if shapes is not None:
+        msg = shapes(*[_shape_of(o) for o in operands])
+        if msg is not None:
+            raise RuntimeError(msg) from None
+    moved = _cpu_scalars_moved(operands, inplace)
+    if moved is None and what is not None:
+        _backend.check_same_device(operands, what)
+    return moved
+
+
+def _cpu_scalars_moved(operands, inplace=False):
+    """``operands`` with each 0-d CPU Tensor moved (differentiably: its gradient comes back
+    to the CPU) to the device of the other operands, when all of those are on one device
+    that is not the CPU; None otherwise (a dimensioned CPU tensor with a device one is an
+    error in PyTorch too, as is a 0-d CPU target of an in-place op)."""
+    target = None
+    found = False
+    for i, o in enumerate(operands):
+        if isinstance(o, Tensor):
+            d = o.data
+        elif (hasattr(o, "shape") and hasattr(o, "dtype")
+              and not isinstance(o, (numpy.ndarray, numpy.generic))):
+            d = o                       # a raw device array (a condition, a mask)
+        else:
+            continue                    # numbers; raw host arrays are indices, masks
+        dev = _backend.device_of(d)
+        if dev.type == "cpu":
+            if d.ndim or not isinstance(o, Tensor) or (inplace and i == 0):
+                return None
+            found = True
+        elif target is None:
+            target = dev
+        elif dev != target:
+            return None
+    if not found or target is None:
+        return None
+    return tuple(_backend.move(o, target) if isinstance(o, Tensor) and not o.data.ndim
+                 and _backend.device_of(o.data).type == "cpu" else o for o in operands)
 
 
 def _list_dtype(data, found):
@@ -396,10 +443,16 @@ class Tensor:
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, o):
         c = o.__class__
-        if ((c is Tensor and self.data.dtype is o.data.dtype)
-                or (c is float and self.data.dtype.kind == "f")):
-            return _ar.Add.apply(self, o)         # the common cases, no promotion
-        return _ar.Add.apply(*_coerce(self, o))
+        try:
+            if ((c is Tensor and self.data.dtype is o.data.dtype)
+                    or (c is float and self.data.dtype.kind == "f")):
+                return _ar.Add.apply(self, o)         # the common cases, no promotion
+            return _ar.Add.apply(*_coerce(self, o))
+        except Exception:
+            moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
+            if moved is None:
+                raise
+            return moved[0].__add__(moved[1])
 
     def __radd__(self, o):
         t, o = _coerce(self, o)
@@ -407,10 +460,16 @@ class Tensor:
 
     def __sub__(self, o):
         c = o.__class__
-        if ((c is Tensor and self.data.dtype is o.data.dtype)
-                or (c is float and self.data.dtype.kind == "f")):
-            return _ar.Sub.apply(self, o)         # the common cases, no promotion
-        return _ar.Sub.apply(*_coerce(self, o))
+        try:
+            if ((c is Tensor and self.data.dtype is o.data.dtype)
+                    or (c is float and self.data.dtype.kind == "f")):
+                return _ar.Sub.apply(self, o)         # the common cases, no promotion
+            return _ar.Sub.apply(*_coerce(self, o))
+        except Exception:
+            moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
+            if moved is None:
+                raise
+            return moved[0].__sub__(moved[1])
 
     def __rsub__(self, o):
         t, o = _coerce(self, o)
@@ -418,10 +477,16 @@ class Tensor:
 
     def __mul__(self, o):
         c = o.__class__
-        if ((c is Tensor and self.data.dtype is o.data.dtype)
-                or (c is float and self.data.dtype.kind == "f")):
-            return _ar.Mul.apply(self, o)         # the common cases, no promotion
-        return _ar.Mul.apply(*_coerce(self, o))
+        try:
+            if ((c is Tensor and self.data.dtype is o.data.dtype)
+                    or (c is float and self.data.dtype.kind == "f")):
+                return _ar.Mul.apply(self, o)         # the common cases, no promotion
+            return _ar.Mul.apply(*_coerce(self, o))
+        except Exception:
+            moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
+            if moved is None:
+                raise
+            return moved[0].__mul__(moved[1])
 
     def __rmul__(self, o):
         t, o = _coerce(self, o)
@@ -429,17 +494,29 @@ class Tensor:
 
     def __truediv__(self, o):
         c = o.__class__
-        if self.data.dtype.kind == "f" and ((c is Tensor and self.data.dtype is o.data.dtype)
-                                             or c is float):
-            return _ar.Div.apply(self, o)         # the common cases, no promotion
-        return _ar.Div.apply(*_coerce(self, o, True))
+        try:
+            if self.data.dtype.kind == "f" and (
+                    (c is Tensor and self.data.dtype is o.data.dtype) or c is float):
+                return _ar.Div.apply(self, o)         # the common cases, no promotion
+            return _ar.Div.apply(*_coerce(self, o, True))
+        except Exception:
+            moved = _failed((self, o))
+            if moved is None:
+                raise
+            return moved[0].__truediv__(moved[1])
 
     def __rtruediv__(self, o):
         t, o = _coerce(self, o, True)
         return _ar.Div.apply(o, t)
 
     def __pow__(self, o):
-        return _ar.Pow.apply(*_coerce(self, o))
+        try:
+            return _ar.Pow.apply(*_coerce(self, o))
+        except Exception:
+            moved = _failed((self, o))
+            if moved is None:
+                raise
+            return moved[0].__pow__(moved[1])
 
     def __rpow__(self, o):
         t, o = _coerce(self, o)
@@ -500,16 +577,34 @@ class Tensor:
                     min = Tensor._wrap(min.data.astype(t.data.dtype))   # max made t float
         if isinstance(min, Tensor) or isinstance(max, Tensor):
             # its own Function: maximum/minimum would split the gradient at ties
-            return _ar.ClampTensor.apply(t, min, max)
+            try:
+                return _ar.ClampTensor.apply(t, min, max)
+            except Exception:
+                moved = _failed((t, min, max))
+                if moved is None:
+                    raise
+                return moved[0].clamp(moved[1], moved[2])
         return _ar.Clamp.apply(t, min, max)
 
     clip = clamp
 
     def maximum(self, other):
-        return _ar.Maximum.apply(*_coerce(self, other))
+        try:
+            return _ar.Maximum.apply(*_coerce(self, other))
+        except Exception:
+            moved = _failed((self, other))
+            if moved is None:
+                raise
+            return moved[0].maximum(moved[1])
 
     def minimum(self, other):
-        return _ar.Minimum.apply(*_coerce(self, other))
+        try:
+            return _ar.Minimum.apply(*_coerce(self, other))
+        except Exception:
+            moved = _failed((self, other))
+            if moved is None:
+                raise
+            return moved[0].minimum(moved[1])
 
     def square(self):
         return _ar.Mul.apply(self, self)
@@ -535,8 +630,13 @@ class Tensor:
 
     # ---------------------------------------------------------------- comparisons (no grad)
     def _compare(self, o, op):
-        a = o.data if isinstance(o, Tensor) else o
-        return _device_checked(lambda: Tensor._wrap(op(self.data, a)), (self, o), "comparison")
+        try:
+            return Tensor._wrap(op(self.data, o.data if isinstance(o, Tensor) else o))
+        except Exception:
+            moved = _failed((self, o), "comparison")
+            if moved is None:
+                raise
+            return moved[0]._compare(moved[1], op)
 
     def __eq__(self, o):
         return self._compare(o, lambda a, b: a == b)
@@ -562,13 +662,24 @@ class Tensor:
     def _nograd_op(self, o, op, reflected=False):
         a = o.data if isinstance(o, Tensor) else (o.item() if isinstance(o, numpy.generic)
                                                    else o)
-        return _device_checked(
-            lambda: Tensor._wrap(op(a, self.data) if reflected else op(self.data, a)),
-            (self, o), "elementwise op")
+        try:
+            return Tensor._wrap(op(a, self.data) if reflected else op(self.data, a))
+        except Exception:
+            moved = _failed((self, o), "elementwise op")
+            if moved is None:
+                raise
+            return moved[0]._nograd_op(moved[1], op, reflected)
 
     def __floordiv__(self, o):
         t, o = _coerce(self, o)
-        return Tensor._wrap(_ar.floor_divide(t.data, o.data if isinstance(o, Tensor) else o))
+        try:
+            return Tensor._wrap(_ar.floor_divide(t.data,
+                                                 o.data if isinstance(o, Tensor) else o))
+        except Exception:
+            moved = _failed((t, o), "floor_divide")
+            if moved is None:
+                raise
+            return moved[0].__floordiv__(moved[1])
 
     def __rfloordiv__(self, o):
         t, o = _coerce(self, o)
@@ -576,7 +687,13 @@ class Tensor:
 
     # remainder is differentiable (d/da = 1, d/db = -floor(a / b)), as torch.remainder
     def __mod__(self, o):
-        return _ar.Remainder.apply(*_coerce(self, o))
+        try:
+            return _ar.Remainder.apply(*_coerce(self, o))
+        except Exception:
+            moved = _failed((self, o))
+            if moved is None:
+                raise
+            return moved[0].__mod__(moved[1])
 
     def __rmod__(self, o):
         t, o = _coerce(self, o)
@@ -700,16 +817,25 @@ class Tensor:
     def reshape(self, *shape):
         # a new view even for the same shape, as PyTorch: returning self would make the
         # result the input itself (y.requires_grad_(False) would change x)
-        return _sh.Reshape.apply(self, _shape_args(shape))
+        shape = _shape_args(shape)
+        try:
+            return _sh.Reshape.apply(self, shape)
+        except Exception:
+            msg = _sh.reshape_error(shape, self.data.size)
+            if msg is None:
+                raise
+            raise RuntimeError(msg) from None
 
     def view(self, *shape):
         """Like reshape, but only when no copy is needed (as PyTorch's view)."""
         shape = _shape_args(shape)
         try:
             v = self.data.reshape(shape)
-        except ValueError as e:
-            raise RuntimeError("shape %s is invalid for input of size %d (%s)"
-                               % (list(shape), self.data.size, e)) from None
+        except Exception:
+            msg = _sh.reshape_error(shape, self.data.size)
+            if msg is None:
+                raise
+            raise RuntimeError(msg) from None
         if v.size and not _shares_memory(v, self.data):
             raise RuntimeError("view size is not compatible with input tensor's size and "
                                "stride (at least one dimension spans across two contiguous "
@@ -788,11 +914,19 @@ class Tensor:
             dims[d0], dims[d1] = dims[d1], dims[d0]
         return _sh.Permute.apply(self, tuple(dims))
 
-    def expand(self, *shape):
-        shape = _shape_args(shape)
-        lead = len(shape) - self.ndim
-        shape = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        return _sh.Expand.apply(self, shape)
+    def expand(self, *sizes):
+        sizes = _shape_args(sizes)
+        lead = len(sizes) - self.ndim
+        # -1 keeps a size; in a new leading dimension it stays, and the backend refuses it
+        shape = tuple(self.shape[i - lead] if s == -1 and i >= lead else s
+                      for i, s in enumerate(sizes))
+        try:
+            return _sh.Expand.apply(self, shape)
+        except Exception:
+            msg = _sh.expand_error(self.shape, sizes, self.data.dtype, self.device.type)
+            if msg is None:
+                raise
+            raise RuntimeError(msg) from None
 
     def __getitem__(self, index):
         index = _index_arg(index)
@@ -807,7 +941,16 @@ class Tensor:
 
         def assign(a, b):
             a[index] = b
-        return self._inplace(assign, value)
+
+        def shapes(target, val):
+            # PyTorch's error (only once the assignment failed): the indexed shape
+            try:
+                target = self.data[index].shape
+            except Exception:
+                return None
+            return _sh.setitem_error(target, val, _ix._is_basic(index),
+                                     getattr(value, "dtype", "float32"), self.device.type)
+        return self._inplace(assign, value, shapes)
 
     # ---------------------------------------------------------------- types
     def astype(self, dtype):
@@ -869,10 +1012,12 @@ class Tensor:
         return out
 
     # ---------------------------------------------------------------- in place
-    def _inplace(self, op, other=None):
+    def _inplace(self, op, other=None, shapes=None):
         """Mutate ``self.data`` in place with ``op(self_data, other_data)`` (an ``out=``
         ufunc call). Not recorded by autograd: allowed when no gradient is being recorded
-        for this tensor; the version counter lets a pending backward detect the change."""
+        for this tensor; the version counter lets a pending backward detect the change.
+        ``shapes(self_shape, other_shape)`` gives PyTorch's error when ``op`` fails (a rule
+        of ``npconv.ops.shape``); a 0-d CPU ``other`` of a device tensor is moved there."""
         if _grad_mode._State.enabled and (
                 self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             if self.grad_fn is None and self.requires_grad:
@@ -885,7 +1030,13 @@ class Tensor:
         o = other.data if isinstance(other, Tensor) else other
         if isinstance(o, numpy.generic):
             o = o.item()
-        _device_checked(lambda: op(self.data, o), (self, other), "in-place op")
+        try:
+            op(self.data, o)
+        except Exception:
+            moved = _failed((self, other), "in-place op", shapes, inplace=True)
+            if moved is None:
+                raise
+            return self._inplace(op, moved[1], shapes)
         self._version[0] += 1
         return self
 
@@ -894,22 +1045,26 @@ class Tensor:
             other = Tensor._wrap(other.data * alpha) if isinstance(other, Tensor) else \
                 other * alpha
         xp = _backend.get_array_module(self.data)
-        return self._inplace(lambda a, b: xp.add(a, b, out=a, casting="same_kind"), other)
+        return self._inplace(lambda a, b: xp.add(a, b, out=a, casting="same_kind"), other,
+                             _sh.inplace_error)
 
     def sub_(self, other, alpha=1):
         if alpha != 1:
             other = Tensor._wrap(other.data * alpha) if isinstance(other, Tensor) else \
                 other * alpha
         xp = _backend.get_array_module(self.data)
-        return self._inplace(lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"), other)
+        return self._inplace(lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"), other,
+                             _sh.inplace_error)
 
     def mul_(self, other):
         xp = _backend.get_array_module(self.data)
-        return self._inplace(lambda a, b: xp.multiply(a, b, out=a, casting="same_kind"), other)
+        return self._inplace(lambda a, b: xp.multiply(a, b, out=a, casting="same_kind"), other,
+                             _sh.inplace_error)
 
     def div_(self, other):
         xp = _backend.get_array_module(self.data)
-        return self._inplace(lambda a, b: xp.divide(a, b, out=a, casting="same_kind"), other)
+        return self._inplace(lambda a, b: xp.divide(a, b, out=a, casting="same_kind"), other,
+                             _sh.inplace_error)
 
     def clamp_(self, min=None, max=None):
         xp = _backend.get_array_module(self.data)
@@ -919,7 +1074,7 @@ class Tensor:
         return self._inplace(lambda a, b: a.fill(0))
 
     def fill_(self, value):
-        return self._inplace(lambda a, b: a.fill(b), value)
+        return self._inplace(lambda a, b: a.fill(b), value, _sh.fill_error)
 
     def copy_(self, src):
         xp = _backend.get_array_module(self.data)
@@ -928,7 +1083,8 @@ class Tensor:
             raise RuntimeError("copy_: source is on %s, destination on %s; move it with .to()"
                                % (_backend.backend_of(s).name,
                                   _backend.backend_of(self.data).name))
-        return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s))
+        return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s),
+                             _sh.inplace_error)
 
     __iadd__ = add_
     __isub__ = sub_

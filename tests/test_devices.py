@@ -111,6 +111,145 @@ def test_op_on_two_devices_names_both(device):
             a + c
 
 
+# A 0-d CPU tensor in an op on another device is taken as a scalar, as in PyTorch (checked
+# against its rules: 0-d only, any dtype, with or without requires_grad; the gradient comes
+# back to the CPU tensor; cat, matmul and a 0-d CPU in-place target still refuse).
+_SCALAR_OPS = {
+    "add": lambda d, s: d + s, "radd": lambda d, s: s + d, "sub": lambda d, s: d - s,
+    "rsub": lambda d, s: s - d, "mul": lambda d, s: d * s, "rmul": lambda d, s: s * d,
+    "div": lambda d, s: d / s, "rdiv": lambda d, s: s / d, "pow": lambda d, s: d.abs() ** s,
+    "rpow": lambda d, s: s ** d, "mod": lambda d, s: d % s, "floordiv": lambda d, s: d // s,
+    "maximum": lambda d, s: nc.maximum(d, s), "minimum": lambda d, s: nc.minimum(s, d),
+    "t.maximum": lambda d, s: d.maximum(s), "max(t)": lambda d, s: d.max(s),
+    "clamp": lambda d, s: d.clamp(min=s), "clamp2": lambda d, s: d.clamp(-s, s),
+    "where_b": lambda d, s: nc.where(d > 0, d, s), "where_a": lambda d, s: nc.where(d > 0, s, d),
+    "eq": lambda d, s: d == s, "lt": lambda d, s: d < s, "ge": lambda d, s: s >= d,
+    "ne": lambda d, s: s != d,
+}
+
+
+@on_gpu_like
+@pytest.mark.parametrize("name", sorted(_SCALAR_OPS))
+def test_a_0d_cpu_tensor_is_a_scalar_in_a_device_op(name, device):
+    fn = _SCALAR_OPS[name]
+    a = _data(2, 3)
+    cpu = fn(nc.tensor(a), nc.tensor(0.5))
+    out = fn(nc.tensor(a, device=device), nc.tensor(0.5))
+    assert_on(out, device)
+    assert out.dtype == cpu.dtype and out.shape == cpu.shape
+    assert_close(out, cpu)
+
+
+@on_gpu_like
+@pytest.mark.parametrize("name", sorted(n for n in _SCALAR_OPS
+                                        if n not in ("eq", "lt", "ge", "ne", "floordiv")))
+def test_the_gradient_of_a_0d_cpu_operand_comes_back_to_the_cpu(name, device):
+    fn = _SCALAR_OPS[name]
+    a = _data(2, 3)
+    ref_d, ref_s = nc.tensor(a, requires_grad=True), nc.tensor(0.5, requires_grad=True)
+    fn(ref_d, ref_s).sum().backward()
+    d = nc.tensor(a, device=device, requires_grad=True)
+    s = nc.tensor(0.5, requires_grad=True)
+    y = fn(d, s)
+    assert_on(y, device)
+    y.sum().backward()
+    assert_on(s.grad, "cpu")
+    assert s.grad.shape == () and s.grad.dtype == numpy.float32
+    assert_close(s.grad, ref_s.grad, rtol=1e-5, atol=1e-5)
+    assert_on(d.grad, device)
+    assert_close(d.grad, ref_d.grad, rtol=1e-5, atol=1e-5)
+
+
+@on_gpu_like
+def test_0d_cpu_operands_of_other_dtypes_and_places(device):
+    d = nc.tensor([1.0, 2.0, 3.0], device=device)
+    # a 0-d tensor does not widen a dimensioned one (float64 and int64 scalars: float32)
+    for s in (nc.tensor(2.0, dtype=nc.float64), nc.tensor(2), nc.tensor(True)):
+        y = d * s
+        assert_on(y, device)
+        assert y.dtype == numpy.float32
+    i = nc.tensor([1, 2, 3], device=device)
+    assert_on(i + nc.tensor(1), device) and (i + nc.tensor(1)).dtype == numpy.int64
+    assert to_host(i & nc.tensor(1)).tolist() == [1, 0, 1]
+    assert to_host((i > 1) | nc.tensor(True)).tolist() == [True] * 3
+    # a 0-d device tensor with a 0-d CPU one: the device wins
+    y = nc.tensor(2.0, device=device) * nc.tensor(3.0)
+    assert_on(y, device) and to_host(y).tolist() == 6.0
+    # where: the condition and both values may be 0-d CPU tensors, numbers become them
+    assert_on(nc.where(d > 1.5, 1.0, 0.0), device)
+    assert to_host(nc.where(nc.tensor(True), d, nc.tensor(0.0))).tolist() == [1.0, 2.0, 3.0]
+    assert to_host(nc.where(d > 1.5, nc.tensor(1.0), nc.tensor(0.0))).tolist() == [0.0, 1.0, 1.0]
+    # in place into the device tensor
+    t = nc.ones(3, device=device)
+    t.add_(nc.tensor(1.0)).mul_(nc.tensor(3.0)).sub_(nc.tensor(1.0), alpha=2).div_(nc.tensor(2.0))
+    assert_on(t, device) and to_host(t).tolist() == [2.0] * 3
+    t += nc.tensor(1.0)
+    t.fill_(nc.tensor(4.0))
+    t[0] = nc.tensor(5.0)
+    assert_on(t, device) and to_host(t).tolist() == [5.0, 4.0, 4.0]
+
+
+@on_gpu_like
+def test_dimensioned_cpu_tensors_still_refuse_device_ones(device):
+    d = nc.ones(3, device=device)
+    clash = r"Expected all tensors to be on the same device, but found at least two devices"
+    for other in (nc.ones(3), nc.ones(1)):          # even one element: not 0-d
+        for f in (lambda: d + other, lambda: other * d, lambda: d == other,
+                  lambda: nc.where(d > 0, d, other), lambda: nc.maximum(d, other),
+                  lambda: d.clamp(min=other), lambda: d % other, lambda: d // other,
+                  lambda: d.add_(other), lambda: d.bool() & other.bool()):
+            with pytest.raises(RuntimeError, match=clash):
+                f()
+    s = nc.tensor(1.0)
+    # a 0-d CPU tensor cannot take a device result in place; matmul and cat take no scalars
+    with pytest.raises(RuntimeError, match=r"output with shape \[\] doesn't match the "
+                                           r"broadcast shape \[3\]"):
+        s.add_(d)
+    with pytest.raises(RuntimeError, match=clash):
+        s.add_(nc.tensor(1.0, device=device))
+    with pytest.raises(RuntimeError, match=clash):
+        d @ nc.ones(3)
+    with pytest.raises(RuntimeError, match=clash):
+        nc.cat([d, s.reshape(1)])
+    with pytest.raises(RuntimeError, match=clash):
+        nc.where(nc.ones(3) > 0, d, s)                 # a dimensioned CPU condition
+    assert s.tolist() == 1.0 and to_host(d).tolist() == [1.0] * 3
+    if device == STANDIN:
+        # two device indices: no single device to take the scalar to
+        e = nc.ones(3, device="standin:1")
+        with pytest.raises(RuntimeError, match="standin:0 and standin:1"):
+            nc.where(d > 0, e, s)
+
+
+@on_devices
+def test_shape_errors_are_pytorchs_on_every_device(device):
+    a, b = nc.ones(2, 3, device=device), nc.ones(2, 4, device=device)
+    msg = (r"^The size of tensor a \(3\) must match the size of tensor b \(4\) at "
+           r"non-singleton dimension 1$")
+    for f in (lambda: a + b, lambda: a * b, lambda: a == b, lambda: a < b,
+              lambda: nc.where(a > 0, a, b), lambda: nc.maximum(a, b), lambda: a % b,
+              lambda: a // b, lambda: a.clamp(max=b), lambda: a.add_(b), lambda: a.copy_(b)):
+        with pytest.raises(RuntimeError, match=msg):
+            f()
+    with pytest.raises(RuntimeError, match=r"output with shape \[3\] doesn't match"):
+        nc.ones(3, device=device).mul_(a)
+    with pytest.raises(RuntimeError, match="Sizes of tensors must match except in dimension 0"):
+        nc.cat([a, b])
+    with pytest.raises(RuntimeError, match="Tensors must have same number of dimensions"):
+        nc.cat([a, nc.ones(2, 3, 1, device=device)])
+    with pytest.raises(RuntimeError, match=r"but got \[2, 3\] at entry 0 and \[2, 4\]"):
+        nc.stack([a, b])
+    with pytest.raises(RuntimeError, match=r"shape '\[4, -1\]' is invalid for input of size 6"):
+        a.reshape(4, -1)
+    with pytest.raises(RuntimeError, match=r"shape '\[5\]' is invalid for input of size 6"):
+        a.view(5)
+    with pytest.raises(RuntimeError, match=r"The expanded size of the tensor \(4\) must match"):
+        a.expand(2, 4)
+    with pytest.raises(RuntimeError, match=r"Target sizes: \[3\].  Tensor sizes: \[4\]"):
+        a[0] = nc.ones(4, device=device)
+    assert to_host(a).tolist() == [[1.0] * 3] * 2
+
+
 # ------------------------------------------------------------------------------ ops
 def _w(shape):
     return numpy.asarray(R.standard_normal(shape), numpy.float32)

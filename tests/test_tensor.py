@@ -313,3 +313,40 @@ def test_mean_over_no_elements_is_nan_with_an_empty_gradient(shape, dim):
     assert np.all(np.isnan(y.detach().numpy()))
     y.sum().backward()
     assert x.grad.shape == shape and x.grad.dtype == np.float64
+
+
+# ------------------------------------------------------------------ where's condition
+def test_where_saves_its_condition_like_an_input():
+    # the condition goes into the op as a (non-differentiable) Tensor input: an in-place
+    # change before backward is caught by its version counter, as in PyTorch, instead of
+    # silently changing the gradient
+    x = nc.tensor([1.0, -1.0], requires_grad=True)
+    c = x > 0
+    y = nc.where(c, x, nc.tensor(0.0))
+    c[0] = False
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+    # conditions that are no Tensor, or uint8, still work, and get no gradient
+    x.grad = None
+    nc.where([True, False], x, 0.0).sum().backward()
+    assert x.grad.tolist() == [1.0, 0.0]
+    u = nc.tensor(np.array([0, 1], np.uint8))
+    assert nc.where(u, x, 5.0).tolist() == [5.0, -1.0]
+    assert nc.where(np.array([True, False]), 1.0, 0.0).tolist() == [1.0, 0.0]
+
+
+@on_devices
+def test_shape_errors_come_from_the_failure_path_only(device):
+    # broadcasting that works is untouched; a failure names the shapes as PyTorch does,
+    # whichever backend refused (NumPy's or the device's ValueError)
+    a = nc.ones(2, 3, device=device)
+    assert (a + nc.ones(3, device=device)).shape == (2, 3)
+    assert (a < nc.ones(2, 1, device=device)).shape == (2, 3)
+    for other in (nc.ones(2, 4, device=device), nc.ones(4, device=device)):
+        with pytest.raises(RuntimeError, match=r"^The size of tensor a \(3\) must match the "
+                                               r"size of tensor b \(4\) at non-singleton "
+                                               r"dimension 1$"):
+            a - other
+        with pytest.raises(RuntimeError, match=r"tensor a \(3\) .* tensor b \(4\)"):
+            a.sub_(other)
+    assert a.tolist() == [[1.0] * 3] * 2 and a._version[0] == 0

@@ -1,6 +1,9 @@
 """The Tensor API against PyTorch's behaviour (found by differential testing): dim checks,
 views for same-shape reshapes, ``where``/``matmul`` argument checks, iteration, dtype
-promotion and the small API items. Expected values are PyTorch's, written out."""
+promotion, the small API items and the shape errors (broadcasting, in place, cat, stack,
+reshape/view, expand). Expected values and messages are PyTorch's, written out."""
+import re
+
 import numpy as np
 import pytest
 
@@ -384,3 +387,190 @@ def test_positive_and_zero_slice_steps_as_pytorch():
     assert t[nc.tensor([3, 0])].tolist() == [[9, 10, 11], [0, 1, 2]]    # reversing: an index
     with pytest.raises(ValueError, match="slice step cannot be zero"):  # PyTorch's words too
         t[::0]
+
+
+# ------------------------------------------------------------------ shape errors
+# PyTorch's RuntimeError and words (run against torch, written out) where NumPy's ValueError
+# ("operands could not be broadcast together ...") used to come through.
+_O = nc.ones
+_BROADCAST = "The size of tensor a (%d) must match the size of tensor b (%d) at " \
+             "non-singleton dimension %d"
+_B34 = _BROADCAST % (3, 4, 1)
+
+
+@pytest.mark.parametrize("call, msg", [
+    pytest.param(lambda: _O(2, 3) + _O(2, 4), _B34, id="a + b"),
+    pytest.param(lambda: _O(2, 3) - _O(2, 4), _B34, id="a - b"),
+    pytest.param(lambda: _O(2, 3) * _O(2, 4), _B34, id="a * b"),
+    pytest.param(lambda: _O(2, 3) / _O(2, 4), _B34, id="a / b"),
+    pytest.param(lambda: _O(2, 3) ** _O(2, 4), _B34, id="a ** b"),
+    pytest.param(lambda: _O(2, 3) % _O(2, 4), _B34, id="a % b"),
+    pytest.param(lambda: _O(2, 3) // _O(2, 4), _B34, id="a // b"),
+    pytest.param(lambda: _O(2, 3) == _O(2, 4), _B34, id="a == b"),
+    pytest.param(lambda: _O(2, 3) != _O(2, 4), _B34, id="a != b"),
+    pytest.param(lambda: _O(2, 3) < _O(2, 4), _B34, id="a < b"),
+    pytest.param(lambda: _O(2, 3) >= _O(2, 4), _B34, id="a >= b"),
+    pytest.param(lambda: _O(2, 3).bool() & _O(2, 4).bool(), _B34, id="a & b"),
+    pytest.param(lambda: nc.maximum(_O(2, 3), _O(2, 4)), _B34, id="maximum"),
+    pytest.param(lambda: nc.minimum(_O(2, 3), _O(2, 4)), _B34, id="minimum"),
+    pytest.param(lambda: _O(2, 3).maximum(_O(2, 4)), _B34, id="a.maximum(b)"),
+    pytest.param(lambda: _O(2, 3).max(_O(2, 4)), _B34, id="a.max(b)"),
+    pytest.param(lambda: _O(2, 3).clamp(min=_O(4)), _B34, id="clamp(min=)"),
+    pytest.param(lambda: _O(2, 3).clamp(_O(4), _O(5)), _B34, id="clamp(min, max)"),
+    pytest.param(lambda: nc.where(_O(2, 3) > 0, _O(2, 3), _O(2, 4)), _B34, id="where"),
+    pytest.param(lambda: nc.where(_O(5) > 0, _O(2, 3), _O(2, 3)), _BROADCAST % (5, 3, 1),
+                 id="where condition"),
+    # the operands broadcast one after the other: "tensor a" is the shape so far
+    pytest.param(lambda: nc.where(_O(1, 3) > 0, _O(2, 1), _O(3, 2)), _BROADCAST % (3, 2, 1),
+                 id="where, three shapes"),
+    pytest.param(lambda: _O(2, 3, 4) + _O(5, 4), _BROADCAST % (3, 5, 1), id="3-d + 2-d"),
+    pytest.param(lambda: _O(2, 3, 4) + _O(3, 5), _BROADCAST % (4, 5, 2), id="last dim"),
+    pytest.param(lambda: _O(2, 3) + _O(4, 5), _BROADCAST % (3, 5, 1), id="last mismatch"),
+    pytest.param(lambda: _O(3) + _O(4), _BROADCAST % (3, 4, 0), id="1-d"),
+    pytest.param(lambda: _O(4) * _O(2, 3), _BROADCAST % (4, 3, 1), id="1-d * 2-d"),
+    pytest.param(lambda: _O(0, 3) + _O(2, 3), _BROADCAST % (0, 2, 0), id="0-size"),
+    pytest.param(lambda: _O(2, 3).double() + _O(2, 4), _B34, id="promoted"),
+    pytest.param(lambda: _O(2, 3).add(_O(2, 4)), _B34, id="a.add(b)"),
+    # in place: the operands broadcast, and to the target's own shape
+    pytest.param(lambda: _O(2, 3).add_(_O(2, 4)), _B34, id="add_"),
+    pytest.param(lambda: _O(2, 3).sub_(_O(2, 4)), _B34, id="sub_"),
+    pytest.param(lambda: _O(2, 3).mul_(_O(2, 4)), _B34, id="mul_"),
+    pytest.param(lambda: _O(2, 3).div_(_O(2, 4)), _B34, id="div_"),
+    pytest.param(lambda: _O(2, 3).copy_(_O(2, 4)), _B34, id="copy_"),
+    pytest.param(lambda: _O(3).add_(_O(2, 3)),
+                 "output with shape [3] doesn't match the broadcast shape [2, 3]",
+                 id="add_ grows"),
+    pytest.param(lambda: _O(1, 3).mul_(_O(2, 3)),
+                 "output with shape [1, 3] doesn't match the broadcast shape [2, 3]",
+                 id="mul_ grows"),
+    pytest.param(lambda: _O(3).copy_(_O(2, 3)),
+                 "output with shape [3] doesn't match the broadcast shape [2, 3]",
+                 id="copy_ grows"),
+    pytest.param(lambda: nc.tensor(1.0).add_(_O(3)),
+                 "output with shape [] doesn't match the broadcast shape [3]", id="0-d add_"),
+    pytest.param(lambda: _O(3).fill_(_O(2)), "fill_ only supports 0-dimension value tensor but "
+                 "got tensor with 1 dimensions.", id="fill_"),
+    pytest.param(lambda: _O(2, 3).__setitem__(0, _O(4)),
+                 "The expanded size of the tensor (3) must match the existing size (4) at "
+                 "non-singleton dimension 0.  Target sizes: [3].  Tensor sizes: [4]",
+                 id="t[0] = v"),
+    pytest.param(lambda: _O(2, 3).__setitem__(slice(None), _O(2, 4)),
+                 "The expanded size of the tensor (3) must match the existing size (4) at "
+                 "non-singleton dimension 1.  Target sizes: [2, 3].  Tensor sizes: [2, 4]",
+                 id="t[:] = v"),
+    pytest.param(lambda: _O(2, 3).__setitem__(0, _O(1, 1, 4)),
+                 "The expanded size of the tensor (3) must match the existing size (4) at "
+                 "non-singleton dimension 0.  Target sizes: [3].  Tensor sizes: [4]",
+                 id="t[0] = v with leading 1s"),
+    pytest.param(lambda: _O(2, 3).__setitem__(0, _O(2, 3)),
+                 "expand(npconv.FloatTensor{[2, 3]}, size=[3]): the number of sizes provided "
+                 "(1) must be greater or equal to the number of dimensions in the tensor (2)",
+                 id="t[0] = bigger v"),
+    pytest.param(lambda: _O(2, 3).__setitem__(nc.tensor([True, False]), _O(4)),
+                 "shape mismatch: value tensor of shape [4] cannot be broadcast to indexing "
+                 "result of shape [1, 3]", id="t[mask] = v"),
+    pytest.param(lambda: _O(4, 3).__setitem__(nc.tensor([0, 1]), _O(3, 3)),
+                 "shape mismatch: value tensor of shape [3, 3] cannot be broadcast to indexing "
+                 "result of shape [2, 3]", id="t[idx] = v"),
+    # cat, stack
+    pytest.param(lambda: nc.cat([_O(2, 3), _O(2, 3, 4)]),
+                 "Tensors must have same number of dimensions: got 2 and 3", id="cat ndim"),
+    pytest.param(lambda: nc.cat([_O(2, 3, 4), _O(2, 3)]),
+                 "Tensors must have same number of dimensions: got 3 and 2", id="cat ndim 2"),
+    pytest.param(lambda: nc.cat([_O(2, 3), _O(2, 4)]),
+                 "Sizes of tensors must match except in dimension 0. Expected size 3 but got "
+                 "size 4 for tensor number 1 in the list.", id="cat sizes"),
+    pytest.param(lambda: nc.cat([_O(2, 3), _O(4, 3)], dim=-1),
+                 "Sizes of tensors must match except in dimension 1. Expected size 2 but got "
+                 "size 4 for tensor number 1 in the list.", id="cat sizes dim=-1"),
+    pytest.param(lambda: nc.cat([_O(2, 3), _O(2, 3), _O(2, 5)]),
+                 "Sizes of tensors must match except in dimension 0. Expected size 3 but got "
+                 "size 5 for tensor number 2 in the list.", id="cat sizes third"),
+    pytest.param(lambda: nc.stack([_O(2, 3), _O(2, 4)]),
+                 "stack expects each tensor to be equal size, but got [2, 3] at entry 0 and "
+                 "[2, 4] at entry 1", id="stack"),
+    pytest.param(lambda: nc.stack([_O(2), _O(2), _O(3)], dim=-1),
+                 "stack expects each tensor to be equal size, but got [2] at entry 0 and [3] "
+                 "at entry 2", id="stack third"),
+    pytest.param(lambda: nc.stack([nc.tensor(1.0), _O(1)]),
+                 "stack expects each tensor to be equal size, but got [] at entry 0 and [1] at "
+                 "entry 1", id="stack 0-d and 1-d"),
+    # reshape, view
+    pytest.param(lambda: _O(6).reshape(2, 5), "shape '[2, 5]' is invalid for input of size 6",
+                 id="reshape"),
+    pytest.param(lambda: _O(6).reshape(-1, 4), "shape '[-1, 4]' is invalid for input of size 6",
+                 id="reshape -1"),
+    pytest.param(lambda: _O(6).reshape(()), "shape '[]' is invalid for input of size 6",
+                 id="reshape ()"),
+    pytest.param(lambda: nc.reshape(_O(6), (4, -1)),
+                 "shape '[4, -1]' is invalid for input of size 6", id="nc.reshape"),
+    pytest.param(lambda: _O(6).reshape(-1, -1), "only one dimension can be inferred",
+                 id="reshape -1 -1"),
+    pytest.param(lambda: _O(0).reshape(0, -1), "cannot reshape tensor of 0 elements into shape "
+                 "[0, -1] because the unspecified dimension size -1 can be any value and is "
+                 "ambiguous", id="reshape 0 -1"),
+    pytest.param(lambda: _O(6).view(2, 5), "shape '[2, 5]' is invalid for input of size 6",
+                 id="view"),
+    pytest.param(lambda: _O(6).view(-1, 4), "shape '[-1, 4]' is invalid for input of size 6",
+                 id="view -1"),
+    pytest.param(lambda: _O(6).view(-1, -1), "only one dimension can be inferred",
+                 id="view -1 -1"),
+    # expand
+    pytest.param(lambda: _O(2, 3).expand(2, 4),
+                 "The expanded size of the tensor (4) must match the existing size (3) at "
+                 "non-singleton dimension 1.  Target sizes: [2, 4].  Tensor sizes: [2, 3]",
+                 id="expand"),
+    pytest.param(lambda: _O(2, 3).expand((-1, 4)),
+                 "The expanded size of the tensor (4) must match the existing size (3) at "
+                 "non-singleton dimension 1.  Target sizes: [-1, 4].  Tensor sizes: [2, 3]",
+                 id="expand -1"),
+    pytest.param(lambda: _O(2, 1, 3).expand(4, 2, 5, 4),
+                 "The expanded size of the tensor (4) must match the existing size (3) at "
+                 "non-singleton dimension 3.  Target sizes: [4, 2, 5, 4].  Tensor sizes: "
+                 "[2, 1, 3]", id="expand new dims"),
+    pytest.param(lambda: _O(2, 3).expand(3),
+                 "expand(npconv.FloatTensor{[2, 3]}, size=[3]): the number of sizes provided "
+                 "(1) must be greater or equal to the number of dimensions in the tensor (2)",
+                 id="expand fewer sizes"),
+    pytest.param(lambda: _O(2, 3, dtype=nc.int64).expand(()),
+                 "expand(npconv.LongTensor{[2, 3]}, size=[]): the number of sizes provided "
+                 "(0) must be greater or equal to the number of dimensions in the tensor (2)",
+                 id="expand no sizes"),
+    pytest.param(lambda: _O(3).expand(-1, 3),
+                 "The expanded size of the tensor (-1) isn't allowed in a leading, "
+                 "non-existing dimension 0", id="expand -1 new dim"),
+])
+def test_shape_errors_are_pytorchs(call, msg):
+    with pytest.raises(RuntimeError, match="^%s$" % re.escape(msg)) as e:
+        call()
+    # NumPy's error is not chained on: the message is the whole story
+    assert e.value.__suppress_context__ and e.value.__cause__ is None
+
+
+def test_ops_that_broadcast_or_fit_still_work():
+    a = nc.arange(6.0).reshape(2, 3)
+    assert (a + nc.ones(3)).shape == (2, 3) and (a * nc.ones(2, 1)).shape == (2, 3)
+    assert (nc.ones(4, 1, 3) - a).shape == (4, 2, 3) and (a == nc.ones(1)).shape == (2, 3)
+    assert nc.where(nc.ones(2, 1) > 0, a, nc.ones(3)).shape == (2, 3)
+    assert (nc.ones(0, 3) + nc.ones(1, 3)).shape == (0, 3)
+    assert nc.ones(2, 3).add_(nc.ones(3)).tolist() == [[2.0] * 3] * 2
+    assert nc.ones(3).copy_(nc.ones(1, 3)).shape == (3,)
+    t = nc.ones(2, 3)
+    t[0] = nc.full((1, 3), 5.0)                       # leading 1s of the value are dropped
+    assert t.tolist() == [[5.0] * 3, [1.0] * 3]
+    assert a.reshape(-1, 2).shape == (3, 2) and a.view(3, -1).shape == (3, 2)
+    assert nc.ones(2, 1).expand(3, -1, 4).shape == (3, 2, 4)
+    assert nc.ones(3).expand(0, 3).shape == (0, 3)
+    assert nc.tensor(1.0).expand(3).tolist() == [1.0] * 3
+    assert nc.cat([nc.ones(2, 3), nc.ones(4, 3)]).shape == (6, 3)
+    assert nc.cat([nc.ones(2, 3), nc.ones(2, 4)], dim=1).shape == (2, 7)
+
+
+def test_a_failed_in_place_op_changes_nothing():
+    t = nc.ones(2, 3)
+    for f in (lambda: t.add_(nc.ones(2, 4)), lambda: t.mul_(nc.ones(4, 3)),
+              lambda: t.copy_(nc.ones(3, 3))):
+        v = t._version[0]
+        with pytest.raises(RuntimeError, match="must match the size"):
+            f()
+        assert t.tolist() == [[1.0] * 3] * 2 and t._version[0] == v
