@@ -6,6 +6,7 @@ from . import backend as _backend
 from . import random as _random
 from .ops import arithmetic as _ar
 from .ops import shape as _sh
+from .ops import shape_errors as _se
 from .tensor import (Tensor, _coerce, _dim, _failed, _matmul_operand, _operand,
                      _result_dtype, _shape_args)
 
@@ -185,7 +186,7 @@ def cat(tensors, dim=0):
     try:
         return _sh.Cat.apply(dim, *ts)
     except Exception:
-        msg = _sh.cat_error([t.shape for t in ts], dim)
+        msg = _se.cat_error([t.shape for t in ts], dim)
         if msg is None:
             raise
         raise RuntimeError(msg) from None
@@ -201,7 +202,7 @@ def stack(tensors, dim=0):
     try:
         return _sh.Stack.apply(dim, *ts)
     except Exception:
-        msg = _sh.stack_error([t.shape for t in ts])
+        msg = _se.stack_error([t.shape for t in ts])
         if msg is None:
             raise
         raise RuntimeError(msg) from None

@@ -22,6 +22,7 @@ from .ops import arithmetic as _ar
 from .ops import indexing as _ix
 from .ops import reduction as _red
 from .ops import shape as _sh
+from .ops import shape_errors as _se
 
 __all__ = ["Tensor", "tensor"]
 
@@ -63,7 +64,7 @@ def _shape_of(x):
     return None if s is None else tuple(s)
 
 
-def _failed(operands, what=None, shapes=_sh.broadcast_error, inplace=False):
+def _failed(operands, what=None, shapes=_se.broadcast_error, inplace=False):
     """An op on ``operands`` failed in the backend; called from its ``except`` clause, so
     only the failure path pays. Raises PyTorch's error when ``shapes(*operand shapes)`` (a
     rule of ``npconv.ops.shape``) gives one, instead of NumPy's or CuPy's. Returns the
@@ -821,7 +822,7 @@ class Tensor:
         try:
             return _sh.Reshape.apply(self, shape)
         except Exception:
-            msg = _sh.reshape_error(shape, self.data.size)
+            msg = _se.reshape_error(shape, self.data.size)
             if msg is None:
                 raise
             raise RuntimeError(msg) from None
@@ -832,7 +833,7 @@ class Tensor:
         try:
             v = self.data.reshape(shape)
         except Exception:
-            msg = _sh.reshape_error(shape, self.data.size)
+            msg = _se.reshape_error(shape, self.data.size)
             if msg is None:
                 raise
             raise RuntimeError(msg) from None
@@ -923,7 +924,7 @@ class Tensor:
         try:
             return _sh.Expand.apply(self, shape)
         except Exception:
-            msg = _sh.expand_error(self.shape, sizes, self.data.dtype, self.device.type)
+            msg = _se.expand_error(self.shape, sizes, self.data.dtype, self.device.type)
             if msg is None:
                 raise
             raise RuntimeError(msg) from None
@@ -948,7 +949,7 @@ class Tensor:
                 target = self.data[index].shape
             except Exception:
                 return None
-            return _sh.setitem_error(target, val, _ix._is_basic(index),
+            return _se.setitem_error(target, val, _ix._is_basic(index),
                                      getattr(value, "dtype", "float32"), self.device.type)
         return self._inplace(assign, value, shapes)
 
@@ -1046,7 +1047,7 @@ class Tensor:
                 other * alpha
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.add(a, b, out=a, casting="same_kind"), other,
-                             _sh.inplace_error)
+                             _se.inplace_error)
 
     def sub_(self, other, alpha=1):
         if alpha != 1:
@@ -1054,17 +1055,17 @@ class Tensor:
                 other * alpha
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.subtract(a, b, out=a, casting="same_kind"), other,
-                             _sh.inplace_error)
+                             _se.inplace_error)
 
     def mul_(self, other):
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.multiply(a, b, out=a, casting="same_kind"), other,
-                             _sh.inplace_error)
+                             _se.inplace_error)
 
     def div_(self, other):
         xp = _backend.get_array_module(self.data)
         return self._inplace(lambda a, b: xp.divide(a, b, out=a, casting="same_kind"), other,
-                             _sh.inplace_error)
+                             _se.inplace_error)
 
     def clamp_(self, min=None, max=None):
         xp = _backend.get_array_module(self.data)
@@ -1074,7 +1075,7 @@ class Tensor:
         return self._inplace(lambda a, b: a.fill(0))
 
     def fill_(self, value):
-        return self._inplace(lambda a, b: a.fill(b), value, _sh.fill_error)
+        return self._inplace(lambda a, b: a.fill(b), value, _se.fill_error)
 
     def copy_(self, src):
         xp = _backend.get_array_module(self.data)
@@ -1084,7 +1085,7 @@ class Tensor:
                                % (_backend.backend_of(s).name,
                                   _backend.backend_of(self.data).name))
         return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s),
-                             _sh.inplace_error)
+                             _se.inplace_error)
 
     __iadd__ = add_
     __isub__ = sub_
