@@ -15,8 +15,8 @@ __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn
            "rand_like", "cat", "stack", "where", "maximum", "minimum", "clamp", "exp", "log",
            "sqrt", "abs", "matmul", "sum", "mean", "var", "std", "max", "min", "argmax",
            "argmin", "amax", "amin", "clip", "relu", "sigmoid", "tanh", "softmax",
-           "log_softmax", "flatten", "flip", "reshape", "transpose", "permute", "squeeze", "unsqueeze",
-           "from_numpy", "is_tensor"]
+           "log_softmax", "flatten", "flip", "reshape", "transpose", "permute", "squeeze",
+           "unsqueeze", "from_numpy", "is_tensor"]
 
 
 def _make(arr, requires_grad):

@@ -1104,9 +1104,10 @@ def _check_no_internal_overlap(a):
     """PyTorch's error for a write into a tensor whose elements share memory (an ``expand``
     view: a stride-0 axis longer than 1). NumPy refuses such writes by itself (its broadcast
     views are read-only) but CuPy has no read-only arrays: there the write would go through,
-    racing on the shared elements."""
+    racing on the shared elements. An empty tensor has no elements to share (NumPy gives
+    every axis of an empty array stride 0), so it passes, as in PyTorch."""
     for n, st in zip(a.shape, a.strides):
-        if st == 0 and n > 1:
+        if st == 0 and n > 1 and a.size:
             raise RuntimeError("unsupported operation: more than one element of the written-to "
                                "tensor refers to a single memory location. Please clone() the "
                                "tensor before performing the operation.")

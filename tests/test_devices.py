@@ -422,6 +422,22 @@ def test_writing_into_an_expanded_tensor_raises_on_device(device):
 
 
 @on_devices
+def test_writing_into_an_empty_tensor_passes_on_device(device):
+    # an empty tensor has no shared elements: NumPy gives every axis of an empty array
+    # stride 0 (zeros(0, 3).strides == (0, 0)), which must not read as an expand() view;
+    # PyTorch writes into empty tensors (adaptive_avg_pool2d to size 0 makes one)
+    import npconv.nn.functional as F
+    for t in (nc.zeros(0, 3, device=device), nc.zeros(3, 0, device=device),
+              F.adaptive_avg_pool2d(nc.zeros(2, 3, 4, 4, device=device), (0, 2))):
+        shape = t.shape
+        for op in (lambda: t.add_(1), lambda: t.mul_(2), lambda: t.zero_(),
+                   lambda: t.fill_(1.0), lambda: t.clamp_(0, 1),
+                   lambda: t.__setitem__(slice(None), 5.0)):
+            op()
+        assert t.shape == shape
+
+
+@on_devices
 @pytest.mark.parametrize("dtype", [numpy.float64, numpy.float32])
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")      # the stand-in's NumPy on 3.0 / 0
 def test_float_floor_divide_and_remainder_on_device(device, dtype):

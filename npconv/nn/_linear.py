@@ -54,7 +54,8 @@ def linear(input, weight, bias=None):
                            "weight of shape %s: expected input's last dimension %d)"
                            % (input.shape, weight.shape, weight.shape[-1]))
     if weight.ndim == 1:
-        # (PyTorch refuses a bias here for 2-D input only, a quirk of its addmm path)
+        # (PyTorch's own path refuses some of these biases, with a 2-D input for one, a
+        # quirk of its addmm route; npconv takes any 0-d bias)
         if bias is not None and bias.ndim != 0:
             raise RuntimeError("linear(): with a 1-D weight, bias must be 0-d (one output "
                                "feature), got shape %s" % (bias.shape,))

@@ -254,8 +254,9 @@ def adaptive_avg_pool2d(input, output_size):
     oh, ow = _nonneg(output_size, "output_size", fn)
     if oh == 0 or ow == 0:
         # no window to average; a corner broadcast to the empty shape keeps the result on
-        # the graph, so backward gives zeros (PyTorch's backward raises here instead)
-        return input[:, :, :1, :1].expand(N, C, oh, ow)
+        # the graph, so backward gives zeros (PyTorch's backward raises here instead); cloned,
+        # so the result is a tensor of its own (writable, not a view of ``input``), as PyTorch's
+        return input[:, :, :1, :1].expand(N, C, oh, ow).clone()
     if H % oh or W % ow:
         raise ValueError("%s: output size (%d, %d) must divide the input size (%d, %d); "
                          "other sizes are not supported" % (fn, oh, ow, H, W))
