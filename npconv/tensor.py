@@ -1078,12 +1078,14 @@ class Tensor:
         return self._inplace(lambda a, b: a.fill(b), value, _se.fill_error)
 
     def copy_(self, src):
+        """Copy ``src``'s values into this tensor (broadcast to its shape, cast within the
+        same kind); from any device, as PyTorch's ``copy_``: a source elsewhere is moved here
+        first."""
         xp = _backend.get_array_module(self.data)
         s = src.data if isinstance(src, Tensor) else _to_array(src)
-        if _backend.backend_of(s) is not _backend.backend_of(self.data):
-            raise RuntimeError("copy_: source is on %s, destination on %s; move it with .to()"
-                               % (_backend.backend_of(s).name,
-                                  _backend.backend_of(self.data).name))
+        here = _backend.device_of(self.data)
+        if _backend.device_of(s) != here:
+            s = _backend.move_array(s, here)
         return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s),
                              _se.inplace_error)
 

@@ -378,9 +378,15 @@ def test_no_grad_methods_and_inplace_on_device(device):
     assert_close(z, a)
     z.zero_()
     assert float(z.sum()) == 0.0
-    with pytest.raises(RuntimeError):
-        z.copy_(nc.ones(3, 4, device="cpu")) if device != "cpu" else (_ for _ in ()).throw(
-            RuntimeError("cpu"))
+    # copy_ takes a source on any device, as PyTorch's (the values move first)
+    z.copy_(nc.ones(3, 4, device="cpu"))
+    assert_on(z, device)
+    assert float(z.sum()) == 12.0
+    h = nc.zeros(2, 4)
+    with nc.no_grad():
+        h.copy_(a[:1])                           # device -> host, broadcast over rows
+    assert_on(h, "cpu")
+    numpy.testing.assert_allclose(h.numpy(), numpy.repeat(to_host(a.data)[:1], 2, 0))
 
 
 @on_devices
