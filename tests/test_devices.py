@@ -478,6 +478,15 @@ def test_integer_tensor_to_a_negative_power_raises_on_device(device):
         t ** -1
     assert to_host(t ** 2).tolist() == [4, 1, 1]
     assert to_host(t.double() ** -1).tolist() == [0.5, 1.0, -1.0]
+    # a tensor exponent: PyTorch (and CuPy) give 1 // a**|b| (0, or +-1 for a base of
+    # +-1), on every device alike (NumPy alone would raise)
+    base = nc.tensor([2, 1, -1, -1, 0, 3], device=device)
+    exp = nc.tensor([-1, -2, -1, -2, 2, -3], device=device)
+    assert to_host(base ** exp).tolist() == [0, 1, -1, 1, 0, 0]
+    assert to_host(nc.tensor([[2], [3]], device=device) ** nc.tensor([-1, 2], device=device)
+                   ).tolist() == [[0, 4], [0, 9]]
+    u = nc.tensor([2], dtype=nc.uint8, device=device) ** nc.tensor([3], device=device)
+    assert to_host(u).tolist() == [8] and u.dtype == numpy.int64
 
 
 # ------------------------------------------------------------------------------ hard-coded numpy

@@ -76,6 +76,24 @@ class Neg(Function):
         return -g
 
 
+def _int_tensor_exponent(a, b):
+    return (getattr(a, "dtype", None) is not None and a.dtype.kind in "iu"
+            and getattr(b, "dtype", None) is not None and b.dtype.kind in "iu")
+
+
+def _int_power(a, b):
+    """a ** b for integer arrays, a negative exponent giving the integer part of 1 / a**|b|
+    (0, or 1 / -1 for a base of 1 / -1), as PyTorch's (and CuPy's ``integral_power``) where
+    NumPy raises ValueError. (A Python-int exponent < 0 raises instead, as in PyTorch.)"""
+    xp = get_array_module(a, b)
+    neg = b < 0
+    dt = xp.result_type(a, b)
+    r = a ** xp.where(neg, 0, b).astype(dt)
+    ones = xp.where(b % 2 == 0, 1, -1).astype(dt)          # (-1) ** b for a negative b
+    special = xp.where(a == 1, 1, xp.where(a == -1, ones, 0)).astype(dt)
+    return xp.where(neg, special, r).astype(dt)
+
+
 class Pow(Function):
     """y = a ** b;  da = b a^(b-1) g (0 where b == 0),  db = y log(a) g (0 where a == 0 and
     b >= 0), as PyTorch."""
@@ -86,7 +104,7 @@ class Pow(Function):
             # PyTorch's error; NumPy raises one of its own, CuPy's integer power gives 0
             # (``integral_power`` in cupy.power's preamble)
             raise RuntimeError("Integers to negative integer powers are not allowed.")
-        y = a ** b
+        y = _int_power(a, b) if _int_tensor_exponent(a, b) else a ** b
         ctx.save_for_backward(a, b, y)
         return y
 
