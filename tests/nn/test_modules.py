@@ -393,6 +393,26 @@ def test_sequential_operator_errors_like_pytorch():
     assert len(ml) == 1             # not emptied by the failed insert
 
 
+def test_modulelist_add_iadd_pop_like_pytorch():
+    a, b, c = nn.ReLU(), nn.Tanh(), nn.Linear(2, 2)
+    ml = nn.ModuleList([a, b])
+    both = ml + nn.ModuleList([c])              # a new ModuleList, renumbered
+    assert isinstance(both, nn.ModuleList) and both is not ml
+    assert list(both._modules) == ["0", "1", "2"] and list(both) == [a, b, c]
+    assert list(ml + [c]) == [a, b, c]          # any iterable of modules, as PyTorch
+    assert list(ml) == [a, b]
+    same = ml
+    ml += ml                                    # a snapshot: doubles it
+    assert ml is same and list(ml) == [a, b, a, b]
+    assert ml.pop(0) is a and list(ml._modules) == ["0", "1", "2"] and list(ml) == [b, a, b]
+    assert ml.pop(-1) is b and list(ml) == [b, a]
+    part = ml.pop(slice(0, 1))
+    assert isinstance(part, nn.ModuleList) and list(part) == [b] and list(ml) == [a]
+    assert list(ml._modules) == ["0"]
+    with pytest.raises(IndexError):
+        ml.pop(3)
+
+
 def test_modulelist():
     ml = nn.ModuleList([nn.Linear(2, 2) for _ in range(3)])
     assert len(ml) == 3 and isinstance(ml[-1], nn.Linear)

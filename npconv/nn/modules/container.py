@@ -171,7 +171,9 @@ class Sequential(_Appendable, Module):
 
 class ModuleList(_Appendable, Module):
     """A list of modules whose parameters are registered (names ``0``, ``1``, ...). It has
-    no forward: iterate it in the parent's forward."""
+    no forward: iterate it in the parent's forward. As PyTorch's: ``ml + other`` is a new
+    ModuleList of both's modules (any iterable of modules), ``ml += other`` extends it, and
+    ``pop(i)`` removes and returns a module (a slice: a ModuleList), renumbering the rest."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -197,8 +199,16 @@ class ModuleList(_Appendable, Module):
         del mods[idx]
         _renumber(self, mods)
 
+    def __add__(self, other):
+        return type(self)(list(self) + list(other))
+
     def __iadd__(self, modules):
-        return self.extend(modules)
+        return self.extend(list(modules))       # a snapshot: ``ml += ml`` doubles it
+
+    def pop(self, index):
+        module = self[index]
+        del self[index]
+        return module
 
     def insert(self, index, module):
         mods = list(self._modules.values())
