@@ -226,8 +226,6 @@ def where(condition, input, other):
         return _ar.Where.apply(cond, a, b)
     except Exception:
         moved = _failed((cond, a, b))       # PyTorch's shape error, or 0-d CPU operands
-        if moved is None:
-            raise
         return where(*moved)
 
 
@@ -250,8 +248,6 @@ def maximum(a, b):
         return _ar.Maximum.apply(a, b)
     except Exception:
         moved = _failed((a, b))
-        if moved is None:
-            raise
         return maximum(*moved)
 
 
@@ -261,8 +257,6 @@ def minimum(a, b):
         return _ar.Minimum.apply(a, b)
     except Exception:
         moved = _failed((a, b))
-        if moved is None:
-            raise
         return minimum(*moved)
 
 

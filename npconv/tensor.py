@@ -72,15 +72,18 @@ def _failed(operands, what=None, shapes=_se.broadcast_error, inplace=False):
     stopped the op (PyTorch takes a 0-d CPU tensor in an op on another device as a scalar):
     the caller retries with them. Else, for ops that are no ``Function`` (``what`` names
     them; ``Function.apply`` checks its own), raises the same-device error when the devices
-    differ; returns None, and the caller re-raises the backend's error. ``inplace``: the
-    first operand is the target, which cannot move."""
+    differ, and otherwise re-raises the backend's error (the one being handled: so this must
+    be called from the ``except`` clause). ``inplace``: the first operand is the target,
+    which cannot move."""
     if shapes is not None:
         msg = shapes(*[_shape_of(o) for o in operands])
         if msg is not None:
             raise RuntimeError(msg) from None
     moved = _cpu_scalars_moved(operands, inplace)
-    if moved is None and what is not None:
-        _backend.check_same_device(operands, what)
+    if moved is None:
+        if what is not None:
+            _backend.check_same_device(operands, what)
+        raise                   # the caller's exception, unchanged
     return moved
 
 
@@ -451,8 +454,6 @@ class Tensor:
             return _ar.Add.apply(*_coerce(self, o))
         except Exception:
             moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
-            if moved is None:
-                raise
             return moved[0].__add__(moved[1])
 
     def __radd__(self, o):
@@ -468,8 +469,6 @@ class Tensor:
             return _ar.Sub.apply(*_coerce(self, o))
         except Exception:
             moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
-            if moved is None:
-                raise
             return moved[0].__sub__(moved[1])
 
     def __rsub__(self, o):
@@ -485,8 +484,6 @@ class Tensor:
             return _ar.Mul.apply(*_coerce(self, o))
         except Exception:
             moved = _failed((self, o))       # PyTorch's shape error, or a 0-d CPU operand
-            if moved is None:
-                raise
             return moved[0].__mul__(moved[1])
 
     def __rmul__(self, o):
@@ -502,8 +499,6 @@ class Tensor:
             return _ar.Div.apply(*_coerce(self, o, True))
         except Exception:
             moved = _failed((self, o))
-            if moved is None:
-                raise
             return moved[0].__truediv__(moved[1])
 
     def __rtruediv__(self, o):
@@ -515,8 +510,6 @@ class Tensor:
             return _ar.Pow.apply(*_coerce(self, o))
         except Exception:
             moved = _failed((self, o))
-            if moved is None:
-                raise
             return moved[0].__pow__(moved[1])
 
     def __rpow__(self, o):
@@ -582,8 +575,6 @@ class Tensor:
                 return _ar.ClampTensor.apply(t, min, max)
             except Exception:
                 moved = _failed((t, min, max))
-                if moved is None:
-                    raise
                 return moved[0].clamp(moved[1], moved[2])
         return _ar.Clamp.apply(t, min, max)
 
@@ -594,8 +585,6 @@ class Tensor:
             return _ar.Maximum.apply(*_coerce(self, other))
         except Exception:
             moved = _failed((self, other))
-            if moved is None:
-                raise
             return moved[0].maximum(moved[1])
 
     def minimum(self, other):
@@ -603,8 +592,6 @@ class Tensor:
             return _ar.Minimum.apply(*_coerce(self, other))
         except Exception:
             moved = _failed((self, other))
-            if moved is None:
-                raise
             return moved[0].minimum(moved[1])
 
     def square(self):
@@ -635,8 +622,6 @@ class Tensor:
             return Tensor._wrap(op(self.data, o.data if isinstance(o, Tensor) else o))
         except Exception:
             moved = _failed((self, o), "comparison")
-            if moved is None:
-                raise
             return moved[0]._compare(moved[1], op)
 
     def __eq__(self, o):
@@ -667,8 +652,6 @@ class Tensor:
             return Tensor._wrap(op(a, self.data) if reflected else op(self.data, a))
         except Exception:
             moved = _failed((self, o), "elementwise op")
-            if moved is None:
-                raise
             return moved[0]._nograd_op(moved[1], op, reflected)
 
     def __floordiv__(self, o):
@@ -678,8 +661,6 @@ class Tensor:
                                                  o.data if isinstance(o, Tensor) else o))
         except Exception:
             moved = _failed((t, o), "floor_divide")
-            if moved is None:
-                raise
             return moved[0].__floordiv__(moved[1])
 
     def __rfloordiv__(self, o):
@@ -692,8 +673,6 @@ class Tensor:
             return _ar.Remainder.apply(*_coerce(self, o))
         except Exception:
             moved = _failed((self, o))
-            if moved is None:
-                raise
             return moved[0].__mod__(moved[1])
 
     def __rmod__(self, o):
@@ -901,10 +880,7 @@ class Tensor:
         ``flip``; ``t[::-1]`` raises, as in PyTorch)."""
         if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
             dims = dims[0]
-        axes = tuple(_dim(d, self.ndim) for d in dims)
-        for a in axes:
-            if axes.count(a) > 1:
-                raise RuntimeError("dim %d appears multiple times in the list of dims" % a)
+        axes = _dim_tuple(tuple(dims), self.ndim)      # range and duplicate checks
         # a 0-d tensor takes dim 0 / -1 as PyTorch, with nothing to reverse
         return _sh.Flip.apply(self, axes if self.ndim else ())
 
@@ -1035,8 +1011,6 @@ class Tensor:
             op(self.data, o)
         except Exception:
             moved = _failed((self, other), "in-place op", shapes, inplace=True)
-            if moved is None:
-                raise
             return self._inplace(op, moved[1], shapes)
         self._version[0] += 1
         return self
