@@ -350,3 +350,14 @@ def test_shape_errors_come_from_the_failure_path_only(device):
         with pytest.raises(RuntimeError, match=r"tensor a \(3\) .* tensor b \(4\)"):
             a.sub_(other)
     assert a.tolist() == [[1.0] * 3] * 2 and a._version[0] == 0
+
+
+def test_an_op_failing_for_another_reason_keeps_the_backends_error():
+    # the failure path turns only shape mismatches (and 0-d CPU operands) into PyTorch's
+    # handling; anything else is re-raised as the backend raised it
+    with pytest.raises(TypeError, match="boolean subtract"):
+        nc.tensor([True]) - nc.tensor([False])
+    with pytest.raises(TypeError, match="boolean subtract"):
+        nc.tensor([True]).sub_(nc.tensor([False]))
+    with pytest.raises(RuntimeError, match="must match the size of tensor b"):
+        nc.tensor([True, False]) - nc.tensor([False, True, False])
