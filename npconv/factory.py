@@ -7,7 +7,7 @@ from . import random as _random
 from .ops import arithmetic as _ar
 from .ops import shape as _sh
 from .ops import shape_errors as _se
-from .tensor import (Tensor, _coerce, _dim, _failed, _matmul_operand, _operand,
+from .tensor import (Tensor, _coerce, _dim, _failed, _operand,
                      _result_dtype, _shape_args)
 
 __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn", "rand",
@@ -32,20 +32,31 @@ def _on(device, requires_grad, make):
     return _make(_backend.create(device, make), requires_grad)
 
 
+def _size(size):
+    """A factory's size argument (``zeros(2, 3)``, ``zeros((2, 3))``), refusing negative
+    sizes with PyTorch's message (NumPy's names no size)."""
+    size = _shape_args(size)
+    for n in size:
+        if n < 0:
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s"
+                               % (n, list(size)))
+    return size
+
+
 def _dt(dtype, default=numpy.float32):
     return numpy.dtype(default if dtype is None else dtype)
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None):
-    return _on(device, requires_grad, lambda xp: xp.zeros(_shape_args(size), _dt(dtype)))
+    return _on(device, requires_grad, lambda xp: xp.zeros(_size(size), _dt(dtype)))
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None):
-    return _on(device, requires_grad, lambda xp: xp.ones(_shape_args(size), _dt(dtype)))
+    return _on(device, requires_grad, lambda xp: xp.ones(_size(size), _dt(dtype)))
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None):
-    return _on(device, requires_grad, lambda xp: xp.empty(_shape_args(size), _dt(dtype)))
+    return _on(device, requires_grad, lambda xp: xp.empty(_size(size), _dt(dtype)))
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None):
@@ -53,7 +64,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, device=None):
         dtype = (numpy.bool_ if isinstance(fill_value, bool) else
                  numpy.int64 if isinstance(fill_value, int) else numpy.float32)
     return _on(device, requires_grad,
-               lambda xp: xp.full(_shape_args((size,)), fill_value, _dt(dtype)))
+               lambda xp: xp.full(_size((size,)), fill_value, _dt(dtype)))
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None):
@@ -90,14 +101,14 @@ def randn(*size, dtype=None, requires_grad=False, device=None):
     """Standard normal samples from the framework's generator (seeded by ``manual_seed``)."""
     dt = _float_dt(dtype, "randn")
     return _on(device, requires_grad, lambda xp: _random.generator(xp).standard_normal(
-        _shape_args(size), dtype=dt))
+        _size(size), dtype=dt))
 
 
 def rand(*size, dtype=None, requires_grad=False, device=None):
     """Uniform samples in [0, 1)."""
     dt = _float_dt(dtype, "rand")
     return _on(device, requires_grad, lambda xp: _random.generator(xp).random(
-        _shape_args(size), dtype=dt))
+        _size(size), dtype=dt))
 
 
 def randint(low, high=None, size=(), dtype=None, device=None):
@@ -107,7 +118,7 @@ def randint(low, high=None, size=(), dtype=None, device=None):
     if high is None:
         low, high = 0, low
     return _on(device, False, lambda xp: _random.generator(xp).integers(
-        low, high, size=_shape_args((size,))).astype(_dt(dtype, numpy.int64)))
+        low, high, size=_size((size,))).astype(_dt(dtype, numpy.int64)))
 
 
 # The ``*_like`` factories take the options keyword-only, as PyTorch's do.
@@ -311,8 +322,9 @@ def flip(input, dims):
 
 
 def matmul(a, b):
+    """``a @ b`` (PyTorch's shape errors and same-dtype rule, through the operator)."""
     if isinstance(a, Tensor):
-        return _ar.MatMul.apply(a, _matmul_operand(a, b, True))
+        return a.__matmul__(b)
     if isinstance(b, Tensor):
-        return _ar.MatMul.apply(_matmul_operand(b, a, False), b)
-    return _ar.MatMul.apply(_operand(a), _operand(b))
+        return b.__rmatmul__(a)
+    return Tensor(a).__matmul__(b)

@@ -525,10 +525,19 @@ class Tensor:
     def __matmul__(self, o):
         if o.__class__ is not Tensor or o.data.dtype is not self.data.dtype:
             o = _matmul_operand(self, o, True)
-        return _ar.MatMul.apply(self, o)
+        try:
+            return _ar.MatMul.apply(self, o)
+        except Exception:
+            _failed((self, o), shapes=_se.matmul_error)
+            raise       # a 0-d CPU operand was moved: matmul refuses 0-d anyway (as above)
 
     def __rmatmul__(self, o):
-        return _ar.MatMul.apply(_matmul_operand(self, o, False), self)
+        o = _matmul_operand(self, o, False)
+        try:
+            return _ar.MatMul.apply(o, self)
+        except Exception:
+            _failed((o, self), shapes=_se.matmul_error)
+            raise
 
     def __abs__(self):
         return _ar.Abs.apply(self)
@@ -797,7 +806,7 @@ class Tensor:
     def reshape(self, *shape):
         # a new view even for the same shape, as PyTorch: returning self would make the
         # result the input itself (y.requires_grad_(False) would change x)
-        shape = _shape_args(shape)
+        shape = _new_shape(shape)
         try:
             return _sh.Reshape.apply(self, shape)
         except Exception:
@@ -808,7 +817,7 @@ class Tensor:
 
     def view(self, *shape):
         """Like reshape, but only when no copy is needed (as PyTorch's view)."""
-        shape = _shape_args(shape)
+        shape = _new_shape(shape)
         try:
             v = self.data.reshape(shape)
         except Exception:
@@ -1052,15 +1061,16 @@ class Tensor:
         return self._inplace(lambda a, b: a.fill(b), value, _se.fill_error)
 
     def copy_(self, src):
-        """Copy ``src``'s values into this tensor (broadcast to its shape, cast within the
-        same kind); from any device, as PyTorch's ``copy_``: a source elsewhere is moved here
-        first."""
+        """Copy ``src``'s values into this tensor (broadcast to its shape, cast to its dtype
+        whatever the kinds: floats into an int tensor truncate toward zero, anything nonzero
+        into a bool one is True); from any device, as PyTorch's ``copy_``: a source
+        elsewhere is moved here first."""
         xp = _backend.get_array_module(self.data)
         s = src.data if isinstance(src, Tensor) else _to_array(src)
         here = _backend.device_of(self.data)
         if _backend.device_of(s) != here:
             s = _backend.move_array(s, here)
-        return self._inplace(lambda a, b: xp.copyto(a, b, casting="same_kind"), Tensor._wrap(s),
+        return self._inplace(lambda a, b: xp.copyto(a, b, casting="unsafe"), Tensor._wrap(s),
                              _se.inplace_error)
 
     __iadd__ = add_
@@ -1204,7 +1214,11 @@ def _matmul_operand(t, o, right):
     """The other operand of ``t @ o`` (``right``) or of ``o @ t``, refusing mixed dtypes as
     PyTorch does (NumPy would silently promote float32 @ float64 to float64)."""
     o = _operand(o)
-    if isinstance(o, Tensor) and o.data.dtype != t.data.dtype:
+    if not isinstance(o, Tensor):       # a number: matmul has no scalar form
+        names = ("Tensor", type(o).__name__)
+        raise TypeError("unsupported operand type(s) for @: '%s' and '%s'"
+                        % (names if right else names[::-1]))
+    if o.data.dtype != t.data.dtype:
         a, b = (t, o) if right else (o, t)
         raise RuntimeError("expected m1 and m2 to have the same dtype, but got: %s != %s"
                            % (a.data.dtype, b.data.dtype))
@@ -1216,6 +1230,17 @@ def _shape_args(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
     return tuple(int(s) for s in shape)
+
+
+def _new_shape(shape):
+    """The shape argument of reshape/view: NumPy infers any negative size as if -1, PyTorch
+    only -1."""
+    shape = _shape_args(shape)
+    for i, s in enumerate(shape):
+        if s < -1:
+            raise RuntimeError("invalid shape dimension %d at index %d of shape %s"
+                               % (s, i, list(shape)))
+    return shape
 
 
 def _index_arg(index):

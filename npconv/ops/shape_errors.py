@@ -78,6 +78,46 @@ def reshape_error(shape, numel):
     return "shape '%s' is invalid for input of size %d" % (shape, numel)
 
 
+def matmul_error(a, b):
+    """``a @ b`` (PyTorch's ``matmul``, by the route it takes for the dimensions): 1-D @ 1-D
+    is a dot product; a 1-D or 2-D second operand multiplies the first folded to a matrix
+    (rows = the product of all but its last size); a second operand of 3 or more
+    dimensions makes a batched product, the batch dimensions broadcast first."""
+    if a is None or b is None:
+        return None
+    da, db = len(a), len(b)
+    if da == 0 or db == 0:
+        return ("both arguments to matmul need to be at least 1D, but they are %dD and %dD"
+                % (da, db))
+    if da == 1 and db == 1:
+        if a[0] != b[0]:
+            return ("inconsistent tensor size, expected tensor [%d] and src [%d] to have the "
+                    "same number of elements, but got %d and %d elements respectively"
+                    % (a[0], b[0], a[0], b[0]))
+        return None
+    if db <= 2:
+        rows = 1
+        for n in a[:-1]:
+            rows *= n
+        if a[-1] == b[0]:
+            return None
+        if db == 1:
+            return ("size mismatch, got input (%d), mat (%dx%d), vec (%d)"
+                    % (rows, rows, a[-1], b[0]))
+        return ("mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)"
+                % (rows, a[-1], b[0], b[1]))
+    batch, msg = _broadcast_pair(a[:-2], b[:-2])
+    if msg is not None:
+        return msg
+    count = 1
+    for n in batch:
+        count *= n
+    if a[-1] != b[-2]:
+        return ("Expected size for first two dimensions of batch2 tensor to be: [%d, %d] but "
+                "got: [%d, %d]." % (count, a[-1], count, b[-2]))
+    return None
+
+
 def _type_name(dtype, device_type):
     """PyTorch's legacy name of a tensor type (``FloatTensor``), as its expand error shows it:
     with ``npconv.`` in place of ``torch.`` (and the device type, when not the CPU)."""

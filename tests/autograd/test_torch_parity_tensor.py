@@ -127,6 +127,46 @@ def test_matmul_same_dtypes_still_work():
     assert (nc.ones(2, 2, dtype=nc.int64) @ nc.ones(2, 2, dtype=nc.int64)).tolist() == [[2, 2]] * 2
 
 
+_BATCH2 = "Expected size for first two dimensions of batch2 tensor to be: "
+
+
+@pytest.mark.parametrize("sa, sb, msg", [
+    ((2, 3), (4, 5), "mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"),
+    ((0, 3), (4, 5), "mat1 and mat2 shapes cannot be multiplied (0x3 and 4x5)"),
+    ((3,), (2, 3), "mat1 and mat2 shapes cannot be multiplied (1x3 and 2x3)"),
+    ((2, 2, 3), (4, 5), "mat1 and mat2 shapes cannot be multiplied (4x3 and 4x5)"),
+    ((3,), (4,), "inconsistent tensor size, expected tensor [3] and src [4] to have the same "
+                 "number of elements, but got 3 and 4 elements respectively"),
+    ((2, 3), (4,), "size mismatch, got input (2), mat (2x3), vec (4)"),
+    ((2, 2, 3), (2,), "size mismatch, got input (4), mat (4x3), vec (2)"),
+    ((4,), (2, 3, 5), _BATCH2 + "[2, 4] but got: [2, 3]."),
+    ((2, 3), (2, 4, 5), _BATCH2 + "[2, 3] but got: [2, 4]."),
+    ((5, 2, 3), (1, 4, 5), _BATCH2 + "[5, 3] but got: [5, 4]."),
+    ((2, 1, 2, 3), (3, 4, 5), _BATCH2 + "[6, 3] but got: [6, 4]."),
+    ((3, 2, 3), (2, 3, 5), "The size of tensor a (3) must match the size of tensor b (2) at "
+                           "non-singleton dimension 0"),
+    ((), (3,), "both arguments to matmul need to be at least 1D, but they are 0D and 1D"),
+    ((2, 3), (), "both arguments to matmul need to be at least 1D, but they are 2D and 0D"),
+])
+def test_matmul_shape_errors_are_pytorchs(sa, sb, msg):
+    """PyTorch's message for each route its matmul takes (dot, mv, mm of the folded first
+    operand, bmm after broadcasting the batch), whichever spelling is used."""
+    a, b = nc.ones(*sa), nc.ones(*sb)
+    for f in (lambda: a @ b, lambda: nc.matmul(a, b), lambda: a.matmul(b),
+              lambda: a.data @ b, lambda: nc.matmul(a.numpy(), b)):
+        with pytest.raises(RuntimeError, match="^" + re.escape(msg) + "$"):
+            f()
+
+
+def test_matmul_refuses_numbers_as_pytorch():
+    for f, names in ((lambda: nc.ones(3) @ 2, "'Tensor' and 'int'"),
+                     (lambda: 2.0 @ nc.ones(3), "'float' and 'Tensor'"),
+                     (lambda: nc.matmul(nc.ones(3), 2), "'Tensor' and 'int'"),
+                     (lambda: nc.matmul(2, nc.ones(3)), "'int' and 'Tensor'")):
+        with pytest.raises(TypeError, match="unsupported operand type\\(s\\) for @: " + names):
+            f()
+
+
 # ------------------------------------------------------------------ iteration and len
 def test_iterating_or_len_of_a_0d_tensor_raises():
     s = nc.tensor(3.0)
@@ -509,6 +549,10 @@ _B34 = _BROADCAST % (3, 4, 1)
     pytest.param(lambda: _O(0).reshape(0, -1), "cannot reshape tensor of 0 elements into shape "
                  "[0, -1] because the unspecified dimension size -1 can be any value and is "
                  "ambiguous", id="reshape 0 -1"),
+    pytest.param(lambda: _O(6).reshape(-2, 3), "invalid shape dimension -2 at index 0 of "
+                 "shape [-2, 3]", id="reshape -2"),      # NumPy infers any negative size
+    pytest.param(lambda: _O(6).view(3, -3), "invalid shape dimension -3 at index 1 of shape "
+                 "[3, -3]", id="view -3"),
     pytest.param(lambda: _O(6).view(2, 5), "shape '[2, 5]' is invalid for input of size 6",
                  id="view"),
     pytest.param(lambda: _O(6).view(-1, 4), "shape '[-1, 4]' is invalid for input of size 6",
@@ -544,7 +588,33 @@ def test_shape_errors_are_pytorchs(call, msg):
     with pytest.raises(RuntimeError, match="^%s$" % re.escape(msg)) as e:
         call()
     # NumPy's error is not chained on: the message is the whole story
-    assert e.value.__suppress_context__ and e.value.__cause__ is None
+    assert e.value.__cause__ is None
+    assert e.value.__context__ is None or e.value.__suppress_context__
+
+
+@pytest.mark.parametrize("make", [lambda: nc.zeros(2, -1), lambda: nc.ones((2, -1)),
+                                  lambda: nc.empty(2, -1), lambda: nc.full((2, -1), 1.0),
+                                  lambda: nc.randn(2, -1), lambda: nc.rand([2, -1]),
+                                  lambda: nc.randint(0, 5, (2, -1))],
+                         ids=["zeros", "ones", "empty", "full", "randn", "rand", "randint"])
+def test_factories_refuse_negative_sizes(make):
+    with pytest.raises(RuntimeError, match=re.escape(
+            "Trying to create tensor with negative dimension -1: [2, -1]")):
+        make()
+
+
+def test_copy_casts_across_kinds_as_pytorch():
+    """copy_ converts whatever the dtypes (PyTorch's, not NumPy's same-kind rule): floats
+    into ints truncate toward zero, nonzero into bool is True, bool into float is 0/1."""
+    i = nc.zeros(3, dtype=nc.int64)
+    assert i.copy_(nc.tensor([1.5, -2.5, 3.7])).tolist() == [1, -2, 3]
+    assert i.dtype == nc.int64
+    b = nc.zeros(3, dtype=nc.bool)
+    assert b.copy_(nc.tensor([0.0, 2.0, -1.0])).tolist() == [False, True, True]
+    f = nc.zeros(3)
+    assert f.copy_(nc.tensor([True, False, True])).tolist() == [1.0, 0.0, 1.0]
+    assert f.dtype == nc.float32
+    assert f.copy_(nc.tensor([7, 8, 9])).tolist() == [7.0, 8.0, 9.0]
 
 
 def test_ops_that_broadcast_or_fit_still_work():
