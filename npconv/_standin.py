@@ -18,8 +18,8 @@ its data in NumPy arrays but behaves, at the API boundary, like CuPy is strictes
 * CuPy's results where its kernels compute differently: reductions refuse an axis on a 0-d
   array, float ``//`` and ``%`` are ``floor(a / b)`` and ``a - floor(a / b) * b``, integer
   ``**`` of a negative exponent gives 0 (no error), ``add.reduceat`` is a difference of
-  running sums, ``broadcast_to`` views are writable (CuPy has no read-only arrays), and
-  copies to the host are C-contiguous.
+  running sums, ``broadcast_to`` views are writable (CuPy has no read-only arrays),
+  out-of-range integer-array indices wrap around, and copies to the host are C-contiguous.
 * Arrays live on a device index (two stand-in devices); mixing indices raises, and new
   arrays are made on the current device (``with xp.cuda.Device(1): ...``), as in CuPy.
 * Pickling a stand-in array raises: checkpoints must bring arrays to the host explicitly.
@@ -315,6 +315,31 @@ def _broadcast_to(array, shape):
     return numpy.lib.stride_tricks.as_strided(array, v.shape, v.strides)
 
 
+def _wrapped_around(index, shape):
+    """CuPy's integer-array indexing wraps out-of-range indices around (``x[[5]]`` of 5 rows
+    is row 0: ``cupy/_core/_routines_indexing.pyx`` takes them modulo the size) where NumPy
+    raises; integers and slices are checked as in NumPy. ``index`` is unwrapped already."""
+    items = index if isinstance(index, tuple) else (index,)
+
+    def taken(i):
+        if i is None or i is Ellipsis or isinstance(i, bool):
+            return 0
+        if isinstance(i, numpy.ndarray) and i.dtype == bool:
+            return i.ndim
+        return 1
+    items = [numpy.asarray(i) if isinstance(i, list) else i for i in items]   # (as CuPy)
+    out, axis = [], 0
+    for i in items:
+        if i is Ellipsis:
+            axis += len(shape) - sum(taken(j) for j in items)
+        elif (isinstance(i, numpy.ndarray) and i.dtype.kind in "iu" and axis < len(shape)
+              and shape[axis]):
+            i = i % shape[axis]
+        out.append(i)
+        axis += taken(i)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
 def _cupy_inplace(fn):
     def op(a, b):
         numpy.copyto(a, fn(a, b), casting="same_kind")
@@ -494,12 +519,13 @@ class StandinArray:
     # indices; values must be device arrays or scalars.
     def __getitem__(self, index):
         c = _Call("indexing", allow_host=True, dev=self._dev)
-        r = self._a[c.unwrap(index)]
+        r = self._a[_wrapped_around(c.unwrap(index), self._a.shape)]
         return StandinArray._wrap(numpy.asarray(r) if not isinstance(r, numpy.ndarray) else r,
                                   self._dev)
 
     def __setitem__(self, index, value):
         idx = _Call("item assignment", allow_host=True, dev=self._dev).unwrap(index)
+        idx = _wrapped_around(idx, self._a.shape)
         self._a[idx] = _Call("item assignment", dev=self._dev).unwrap(value)
 
     def __copy__(self):

@@ -918,12 +918,16 @@ class Tensor:
         index = _index_arg(index)
         if _ix._is_basic(index):
             return _ix.Slice.apply(self, index)      # a view: shares the version counter
+        if self.data.__class__ is not numpy.ndarray:
+            _ix.check_bounds(self.data.shape, index)    # CuPy would wrap around
         return _ix.GetItem.apply(self, index)
 
     def __setitem__(self, index, value):
         """``t[index] = value`` in place (not recorded: under no_grad, or for tensors that
         do not require grad)."""
         index = _index_arg(index)
+        if self.data.__class__ is not numpy.ndarray and not _ix._is_basic(index):
+            _ix.check_bounds(self.data.shape, index)    # CuPy would wrap around
 
         def assign(a, b):
             a[index] = b

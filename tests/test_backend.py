@@ -327,6 +327,23 @@ def test_standin_add_reduceat_is_a_running_sum_difference():
                              numpy.add.reduceat(exact, cols, axis=1))
 
 
+def test_standin_integer_array_indices_wrap_around_like_cupys():
+    # CuPy takes out-of-range integer-array indices modulo the size where NumPy raises;
+    # integers and slices are checked (as NumPy)
+    a = dev(numpy.arange(10.0).reshape(2, 5))
+    assert to_host(a[dev(numpy.array([2, -3]))]).tolist() == [[0.0, 1, 2, 3, 4],
+                                                               [5.0, 6, 7, 8, 9]]
+    assert to_host(a[:, numpy.array([5, 7])]).tolist() == [[0.0, 2.0], [5.0, 7.0]]
+    assert to_host(a[..., dev(numpy.array([6]))]).tolist() == [[1.0], [6.0]]
+    assert to_host(a[None, numpy.array([True, False]), [9]]).tolist() == [[4.0]]
+    a[numpy.array([3])] = 0.0                                   # row 1
+    assert to_host(a).tolist() == [[0.0, 1, 2, 3, 4], [0.0] * 5]
+    with pytest.raises(IndexError):
+        a[2]
+    with pytest.raises(IndexError):
+        a[0, 5]
+
+
 def test_standin_broadcast_views_are_writable_like_cupys():
     # cupy.ndarray has no read-only flag: a write through a broadcast view goes through (to
     # the shared elements, racing on a GPU) where NumPy's broadcast views refuse it

@@ -411,6 +411,37 @@ def test_index_backward_with_repeated_rows_is_exact_on_device(device):
     assert g[0].tolist() == [2e8, 2e8] and g[1].tolist() == [2.0, 2.0] and not g[2:].any()
 
 
+_OUT_OF_BOUNDS = r"index %d is out of bounds for (axis|dimension) %d with size %d"
+
+
+@on_devices
+def test_out_of_range_index_arrays_raise_on_device(device):
+    # CuPy wraps them around (t[[4]] of 4 rows would be row 0), NumPy and PyTorch raise
+    t = nc.arange(20.0, device=device).reshape(4, 5)
+    d = lambda v, **kw: nc.tensor(v, device=device, **kw)                 # noqa: E731
+    for f, (i, axis, n) in (
+            (lambda: t[[4]], (4, 0, 4)), (lambda: t[d([0, -5])], (-5, 0, 4)),
+            (lambda: t[numpy.array([1, 9])], (9, 0, 4)), (lambda: t[:, [5]], (5, 1, 5)),
+            (lambda: t[..., d([[0], [9]])], (9, 1, 5)), (lambda: t[[0], d([5])], (5, 1, 5)),
+            (lambda: t[None, [1], [-6]], (-6, 1, 5)),
+            (lambda: t[d([True, False, True, False]), [7]], (7, 1, 5)),
+            (lambda: t[d(numpy.array([6], numpy.uint8))], (6, 0, 4))):
+        with pytest.raises(IndexError, match=_OUT_OF_BOUNDS % (i, axis, n)):
+            f()
+    for f, (i, axis, n) in ((lambda: t.__setitem__([4], 1.0), (4, 0, 4)),
+                            (lambda: t.__setitem__((slice(None), d([2, 5])), 1.0), (5, 1, 5))):
+        with pytest.raises(IndexError, match=_OUT_OF_BOUNDS % (i, axis, n)):
+            f()
+    assert to_host(t).tolist() == numpy.arange(20.0).reshape(4, 5).tolist()    # untouched
+    # in range, negative ones included: the same values everywhere
+    assert to_host(t[[-1, 0]])[:, 0].tolist() == [15.0, 0.0]
+    assert to_host(t[:, d([-1, 4])]).tolist() == [[4.0, 4.0], [9.0, 9.0], [14.0, 14.0],
+                                                  [19.0, 19.0]]
+    assert to_host(t[d([], dtype=nc.int64)]).shape == (0, 5)
+    t[d([-4])] = 0.0
+    assert to_host(t)[0].tolist() == [0.0] * 5
+
+
 @on_devices
 def test_writing_into_an_expanded_tensor_raises_on_device(device):
     # its elements share memory: NumPy refuses the write (read-only broadcast view), CuPy

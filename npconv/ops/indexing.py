@@ -54,6 +54,59 @@ def _leading_int_arrays(items, ndim):
     return k
 
 
+def _dims_taken(item):
+    """How many dimensions of the indexed array an index item consumes."""
+    if item is None or isinstance(item, bool):
+        return 0                    # a new axis (x[True] adds one too)
+    if hasattr(item, "dtype"):
+        return item.ndim if item.dtype == bool else 1
+    return 1                        # int, slice
+
+
+def check_bounds(shape, index):
+    """Raise PyTorch's IndexError for an integer-array item of ``index`` out of range for
+    the dimension of ``shape`` it indexes. For device arrays only: CuPy wraps such indices
+    around (``x[[5]]`` of 5 rows is row 0) where NumPy raises, so the check costs one
+    device sync per advanced indexing there, and nothing on NumPy."""
+    items = index if isinstance(index, tuple) else (index,)
+    free = len(shape) - sum(_dims_taken(i) for i in items if i is not Ellipsis)
+    bad, checked = None, []
+    axis = 0
+    for i in items:
+        if i is Ellipsis:
+            axis += free
+            continue
+        if hasattr(i, "dtype") and i.dtype.kind in "iu" and i.size and axis < len(shape):
+            n = shape[axis]
+            out = _outside(i, n).any()
+            if isinstance(i, numpy.ndarray):
+                if out:
+                    _raise_out_of_bounds(i, axis, n)
+            else:
+                bad = out if bad is None else bad | out
+                checked.append((i, axis, n))
+        axis += _dims_taken(i)
+    if bad is not None and bool(bad):           # the one sync, on the failure path or not
+        for i, axis, n in checked:
+            if bool(_outside(i, n).any()):
+                _raise_out_of_bounds(i, axis, n)
+
+
+def _outside(i, n):
+    """The entries of index array ``i`` out of range for a dimension of size ``n``
+    (negative ones count from the end)."""
+    if i.dtype.kind == "u":         # (no -n for an unsigned array to be compared with)
+        return i >= n
+    return (i < -n) | (i >= n)
+
+
+def _raise_out_of_bounds(i, axis, n):
+    flat = i.reshape(-1)
+    first = int(_outside(flat, n).argmax())
+    raise IndexError("index %d is out of bounds for dimension %d with size %d"
+                     % (int(flat[first]), axis, n))
+
+
 def scatter_add(xp, out, index, g):
     """``out[index] += g`` with repeated indices accumulated; returns the result (``out``
     itself or a new array of its shape)."""
