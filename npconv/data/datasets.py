@@ -1,19 +1,25 @@
-"""Datasets: the ``Dataset`` protocol, ``TensorDataset``, and the MNIST family.
+"""Datasets: the ``Dataset`` protocol, ``TensorDataset``, ``Subset``, ``ConcatDataset``,
+``random_split``, and the MNIST family.
 
 In-memory datasets implement ``__getitems__(indices)`` (the bulk protocol PyTorch's DataLoader
 also uses): one fancy-indexing operation per batch, no per-sample Python work. Their
 ``transform`` is applied to the whole batch, so transforms take arrays of shape
 ``(..., C, H, W)``.
 """
+import bisect
+import math
 import os
+import warnings
 
 import numpy as np
 
+from .. import random as _random
 from ..tensor import Tensor
 from .download import DownloadError, download_dataset, offline_message
 from .idx import read_idx
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "MNIST", "FashionMNIST", "KMNIST",
+__all__ = ["Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split",
+           "MNIST", "FashionMNIST", "KMNIST",
            "BundledFashionMNIST", "bundled_path", "DatasetNotFoundError", "default_data_dir",
            "SYSTEM_FASHION_MNIST"]
 
@@ -36,13 +42,17 @@ def default_data_dir():
 
 class Dataset:
     """A map-style dataset: ``__len__`` and ``__getitem__(i)``. Subclasses holding their data
-    in memory should also implement ``__getitems__(indices)`` returning a whole batch."""
+    in memory should also implement ``__getitems__(indices)`` returning a whole batch.
+    ``a + b`` is ``ConcatDataset([a, b])``, as in PyTorch."""
 
     def __getitem__(self, index):
-        raise NotImplementedError
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
     def __len__(self):
-        raise NotImplementedError
+        raise NotImplementedError("Subclasses of Dataset should implement __len__.")
+
+    def __add__(self, other):
+        return ConcatDataset([self, other])
 
 
 def _as_array(x):
@@ -62,8 +72,9 @@ class TensorDataset(Dataset):
         n = len(self.arrays[0])
         for a in self.arrays:
             if len(a) != n:
-                raise ValueError("TensorDataset: all arrays must have the same first "
-                                 "dimension, got %s" % [len(b) for b in self.arrays])
+                raise ValueError("Size mismatch between tensors: TensorDataset needs arrays "
+                                 "of the same first dimension, got %s"
+                                 % [len(b) for b in self.arrays])
         self.transform = transform
 
     def __len__(self):
@@ -106,36 +117,139 @@ class Subset(Dataset):
         return [self.dataset[int(i)] for i in inner]
 
 
+class ConcatDataset(Dataset):
+    """The samples of ``datasets`` one after the other, as PyTorch's ``ConcatDataset``.
+
+    When every part has ``__getitems__`` returning a tuple of arrays (npconv's in-memory
+    datasets and their ``Subset``s), a batch is fetched with one call per part and
+    concatenated, so ``train + test`` keeps the DataLoader's vectorized path."""
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def _locate(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError("absolute value of index should not exceed dataset length "
+                                 "(got index %d for length %d)" % (idx, n))
+            idx += n
+        if idx >= n:
+            raise IndexError("index %d is out of range for a ConcatDataset of length %d"
+                             % (idx, n))
+        d = bisect.bisect_right(self.cumulative_sizes, idx)
+        return d, idx - (self.cumulative_sizes[d - 1] if d else 0)
+
+    def __getitem__(self, idx):
+        d, i = self._locate(int(idx))
+        return self.datasets[d][i]
+
+    def __getitems__(self, indices):
+        idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        n = len(self)
+        if idx.size and (idx.min() < -n or idx.max() >= n):
+            bad = idx[(idx < -n) | (idx >= n)][0]
+            raise IndexError("index %d is out of range for a ConcatDataset of length %d"
+                             % (bad, n))
+        idx = np.where(idx < 0, idx + n, idx)
+        if all(hasattr(d, "__getitems__") for d in self.datasets):
+            cum = np.asarray(self.cumulative_sizes)
+            which = np.searchsorted(cum, idx, side="right")
+            starts = np.concatenate([[0], cum[:-1]])
+            positions, parts = [], []
+            for d in np.unique(which):
+                sel = np.flatnonzero(which == d)
+                positions.append(sel)
+                parts.append(self.datasets[d].__getitems__(idx[sel] - starts[d]))
+            if all(isinstance(p, tuple) and len(p) == len(parts[0]) for p in parts):
+                # back from part order to the requested order
+                inverse = np.empty(len(idx), dtype=np.int64)
+                inverse[np.concatenate(positions)] = np.arange(len(idx))
+                return tuple(np.concatenate([np.asarray(p[f]) for p in parts])[inverse]
+                             for f in range(len(parts[0])))
+        return [self[int(i)] for i in idx]
+
+
+def random_split(dataset, lengths, generator=None):
+    """Split ``dataset`` into non-overlapping ``Subset``s of the given ``lengths``, as
+    PyTorch's ``random_split``: ``lengths`` are counts summing to ``len(dataset)``, or
+    fractions summing to 1 (each split gets ``floor(len * fraction)``, the remainder is
+    spread one by one from the first split on). ``generator`` is a ``numpy.random.Generator``;
+    when None, npconv's generator (``npconv.manual_seed``) is used."""
+    n = len(dataset)
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = []
+        for i, frac in enumerate(lengths):
+            if frac < 0 or frac > 1:
+                raise ValueError("Fraction at index %d is not between 0 and 1 (got %r)"
+                                 % (i, frac))
+            counts.append(math.floor(n * frac))
+        for i in range(n - sum(counts)):
+            counts[i % len(counts)] += 1
+        lengths = counts
+        for i, length in enumerate(lengths):
+            if length == 0:
+                warnings.warn("Length of split at index %d is 0. This might result in an "
+                              "empty dataset." % i, stacklevel=2)
+    if any(length < 0 for length in lengths):
+        raise ValueError("random_split: lengths must be non-negative, got %s" % lengths)
+    if sum(lengths) != n:
+        raise ValueError("Sum of input lengths does not equal the length of the input "
+                         "dataset! (got lengths %s summing to %s for a dataset of length %d)"
+                         % (lengths, sum(lengths), n))
+    rng = generator if generator is not None else _random.generator(np)
+    order = rng.permutation(n)
+    ends = np.cumsum(lengths)
+    return [Subset(dataset, order[end - length:end]) for end, length in zip(ends, lengths)]
+
+
 class _ImageDataset(Dataset):
     """Images ``data`` (N, H, W) uint8 and ``targets`` (N,) int64, in memory.
 
-    ``dataset[i]`` is ``(image, label)``: the (H, W) uint8 array without a transform, else
-    ``transform(image[None])`` (a (1, H, W) array in). Batches (``__getitems__``) are
-    (B, 1, H, W) uint8, or what ``transform`` makes of them; the DataLoader turns uint8
-    into float32 in [0, 1]."""
+    ``dataset[i]`` is ``(image, label)`` as in torchvision, with arrays for PIL images: the
+    (H, W) uint8 array without a transform, else ``transform(image[None])`` (a (1, H, W)
+    array in, as torchvision's ``ToTensor`` makes one), and the label a Python ``int``
+    (``target_transform(label)`` when given). Batches (``__getitems__``) are (B, 1, H, W)
+    uint8 and (B,) int64 arrays, or what ``transform`` and ``target_transform`` make of the
+    whole batch; the DataLoader turns uint8 images into float32 in [0, 1]."""
 
     classes = [str(i) for i in range(10)]
 
-    def __init__(self, data, targets, transform=None):
+    def __init__(self, data, targets, transform=None, target_transform=None):
         self.data = np.ascontiguousarray(data, dtype=np.uint8)
         self.targets = np.asarray(targets, dtype=np.int64)
         self.transform = transform
+        self.target_transform = target_transform
 
     def __len__(self):
         return len(self.targets)
 
     def __getitem__(self, index):
-        img = self.data[index]
+        img, target = self.data[index], self.targets[index]
+        if target.ndim == 0:
+            target = int(target)
         if self.transform is not None:
-            img = self.transform(img[None])
-        return img, self.targets[index]
+            img = self.transform(img[None] if img.ndim == 2 else img[:, None])
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
 
     def __getitems__(self, indices):
         indices = np.asarray(indices)
         imgs = self.data[indices][:, None]
+        targets = self.targets[indices]
         if self.transform is not None:
             imgs = self.transform(imgs)
-        return imgs, self.targets[indices]
+        if self.target_transform is not None:
+            targets = self.target_transform(targets)
+        return imgs, targets
 
     def __repr__(self):
         return "%s(split=%s, n=%d)" % (type(self).__name__, getattr(self, "split", "?"),
@@ -145,7 +259,8 @@ class _ImageDataset(Dataset):
 class MNIST(_ImageDataset):
     """MNIST handwritten digits, read from the four IDX files.
 
-    ``MNIST(root=None, train=True, download=False, transform=None)``. The files
+    ``MNIST(root=None, train=True, transform=None, target_transform=None, download=False)``
+    (torchvision's argument order; ``root`` may be omitted). The files
     (``train-images-idx3-ubyte[.gz]`` etc., or ``train-images.idx3-ubyte``) are looked for
     in, in order: ``root`` (and
     ``root/<key>``, ``root/<ClassName>[/raw]``), ``$NPCONV_DATA/<key>``,
@@ -165,7 +280,8 @@ class MNIST(_ImageDataset):
     mirrors = None
     resources = None
 
-    def __init__(self, root=None, train=True, download=False, transform=None):
+    def __init__(self, root=None, train=True, transform=None, target_transform=None,
+                 download=False):
         self.root = root
         self.train = bool(train)
         self.split = "train" if train else "test"
@@ -191,7 +307,7 @@ class MNIST(_ImageDataset):
         img_path, lab_path = self._path(folder, names[0]), self._path(folder, names[1])
         images, labels = read_idx(img_path), read_idx(lab_path)
         self._check(images, labels, img_path, lab_path)
-        super().__init__(images, labels, transform)
+        super().__init__(images, labels, transform, target_transform)
 
     def _check(self, images, labels, img_path, lab_path):
         """Refuse files that are valid IDX but not this dataset (another dtype or shape,
@@ -284,7 +400,8 @@ class BundledFashionMNIST(_ImageDataset):
     name = "Fashion-MNIST (bundled subset)"
     classes = FashionMNIST.classes
 
-    def __init__(self, root=None, train=True, download=False, transform=None):
+    def __init__(self, root=None, train=True, transform=None, target_transform=None,
+                 download=False):
         self.train = bool(train)
         self.split = "train" if train else "test"
         path = bundled_path() if root is None else os.fspath(root)
@@ -294,4 +411,4 @@ class BundledFashionMNIST(_ImageDataset):
         with np.load(path) as z:
             data = z["x_train" if train else "x_test"]
             targets = z["y_train" if train else "y_test"]
-        super().__init__(data, targets, transform)
+        super().__init__(data, targets, transform, target_transform)

@@ -64,23 +64,39 @@ class ScaleToFloat:
 
 
 class ToTensor(ScaleToFloat):
-    """The ``torchvision.transforms.ToTensor`` scaling: uint8 -> float32 in [0, 1]. (The
-    result stays an array; the DataLoader wraps whole batches into Tensors.)"""
+    """The ``torchvision.transforms.ToTensor`` scaling: uint8 -> float32 in [0, 1]
+    (``x / 255``); float arrays are kept as they are, other dtypes cast to float32.
+
+    Two differences from torchvision, both from working on whole batches: the input is
+    already channel-first (npconv's datasets give ``(C, H, W)`` images and ``(N, C, H, W)``
+    batches, so there is no HWC -> CHW transpose; use ``x.transpose(2, 0, 1)`` for an HWC
+    array of your own), and the result stays an array, which the DataLoader turns into a
+    Tensor batch by batch."""
 
 
 class Normalize:
-    """``(x - mean) / std`` per channel (axis -3). uint8 input is first scaled to [0, 1]."""
+    """``(x - mean) / std`` per channel (axis -3), as ``torchvision.transforms.Normalize``:
+    ``x`` is ``(..., C, H, W)`` and ``mean``/``std`` hold one value, or one per channel.
+    Unlike torchvision (which wants float input), uint8 input is first scaled to [0, 1], so
+    ``Normalize`` alone can follow a uint8 dataset. float32 stays float32."""
 
     def __init__(self, mean, std):
         self.mean = np.asarray(mean, dtype=np.float32).reshape(-1, 1, 1)
         self.std = np.asarray(std, dtype=np.float32).reshape(-1, 1, 1)
         if np.any(self.std == 0):
-            raise ValueError("Normalize: std must be non-zero, got %s" % self.std.ravel())
+            raise ValueError("std evaluated to zero after conversion to float32, leading to "
+                             "division by zero (got std=%s)" % np.asarray(std).tolist())
 
     def __call__(self, x):
         x = _to_float(x)
         if x.ndim < 3:
-            return ((x - self.mean[0]) / self.std[0]).astype(x.dtype, copy=False)
+            raise ValueError("Expected tensor to be a tensor image of size (..., C, H, W). "
+                             "Got shape %s" % (x.shape,))
+        c = x.shape[-3]
+        for name, v in (("mean", self.mean), ("std", self.std)):
+            if len(v) not in (1, c):
+                raise ValueError("Normalize: %s has %d values but the image has %d channels "
+                                 "(shape %s); give 1 or %d" % (name, len(v), c, x.shape, c))
         return ((x - self.mean) / self.std).astype(x.dtype, copy=False)
 
     def __repr__(self):
