@@ -16,12 +16,13 @@ class Adam(Optimizer):
         vmax = max(vmax, v)                       (amsgrad; then v := vmax below)
         denom = sqrt(v) / sqrt(1 - beta2^t) + eps
         p = p - lr / (1 - beta1^t) * m / denom
+
+    ``maximize`` and ``decoupled_weight_decay`` are keyword-only, as in PyTorch;
+    ``decoupled_weight_decay=True`` makes it AdamW (a per-group option, as the others).
     """
 
-    _decoupled = False
-
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
-                 amsgrad=False, maximize=False):
+                 amsgrad=False, *, maximize=False, decoupled_weight_decay=False):
         if not 0.0 <= lr:
             raise ValueError("Invalid learning rate: %s" % lr)
         if not 0.0 <= eps:
@@ -34,9 +35,12 @@ class Adam(Optimizer):
             raise ValueError("Invalid weight_decay value: %s" % weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
                                       weight_decay=weight_decay, amsgrad=amsgrad,
-                                      maximize=maximize))
+                                      maximize=maximize,
+                                      decoupled_weight_decay=decoupled_weight_decay))
 
     def step(self, closure=None):
+        """One update of every parameter with a ``.grad`` (others are skipped and get no
+        state); returns ``closure()``'s loss when a closure is given."""
         loss = self._closure(closure)
         with _grad_mode.no_grad():
             for group in self.param_groups:
@@ -72,7 +76,7 @@ class Adam(Optimizer):
             xp.negative(g, out=t1)
             g = t1
         if wd != 0:
-            if self._decoupled:
+            if group.get("decoupled_weight_decay", False):
                 param *= 1.0 - lr * wd
             else:
                 t1 = self._tmp(param, 1)
@@ -113,10 +117,17 @@ class Adam(Optimizer):
 
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter): p = p (1 - lr wd) before the
-    Adam step; ``weight_decay`` defaults to 1e-2 as in PyTorch."""
-
-    _decoupled = True
+    Adam step; ``weight_decay`` defaults to 1e-2 as in PyTorch (where AdamW is likewise Adam
+    with ``decoupled_weight_decay=True``)."""
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2,
-                 amsgrad=False, maximize=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize)
+                 amsgrad=False, *, maximize=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
+
+    def load_state_dict(self, state_dict):
+        """As ``Optimizer.load_state_dict``; every group stays decoupled (as PyTorch's
+        AdamW), whatever the checkpoint's groups say."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True

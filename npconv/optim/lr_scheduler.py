@@ -1,19 +1,41 @@
-"""Learning-rate schedulers (``npconv.optim.lr_scheduler``): ``StepLR``, ``MultiStepLR``,
-``CosineAnnealingLR``, ``OneCycleLR``, with PyTorch's names, defaults and semantics
-(construction sets the epoch-0 rate; call ``scheduler.step()`` after ``optimizer.step()``).
+"""Learning-rate schedulers (``npconv.optim.lr_scheduler``): ``LambdaLR``, ``StepLR``,
+``MultiStepLR``, ``ExponentialLR``, ``CosineAnnealingLR``, ``OneCycleLR``, with PyTorch's
+names, defaults and semantics (construction sets the epoch-0 rate; call
+``scheduler.step()`` after ``optimizer.step()``).
 
-The rates are computed from closed forms of the epoch counter (no drift from repeated
-multiplication)."""
+As PyTorch's, ``StepLR``, ``MultiStepLR``, ``ExponentialLR`` and ``CosineAnnealingLR``
+compute each rate from the group's current ``lr`` (a factor per step), so two schedulers on
+one optimizer compose (``StepLR`` and ``ExponentialLR`` together multiply both decays) and a
+rate changed by hand is carried on; ``step(epoch)`` uses their closed forms of the epoch
+instead. Resuming therefore needs the optimizer's ``state_dict`` (which holds the rates) as
+well as the scheduler's."""
 import bisect
 import math
+import types
+import warnings
 from collections import Counter
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "CosineAnnealingLR", "OneCycleLR"]
+__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR",
+           "CosineAnnealingLR", "OneCycleLR"]
+
+_EPOCH_WARNING = ("The epoch parameter in `scheduler.step()` was not necessary and is being "
+                  "deprecated where possible. Please use `scheduler.step()` to step the "
+                  "scheduler. During the deprecation, if epoch is different from None, the "
+                  "closed form is used instead of the new chainable form, where available.")
 
 
 class LRScheduler:
+    """Base class of the schedulers: ``get_lr()`` gives the groups' rates for
+    ``last_epoch``; ``step()`` advances ``last_epoch`` and sets them.
+
+    ``last_epoch=-1`` (the default) starts a schedule, recording each group's ``lr`` as its
+    ``'initial_lr'``; another value resumes one, and then every group must already have an
+    ``'initial_lr'`` (from the optimizer's ``load_state_dict``)."""
+
+    _is_initial = False
+
     def __init__(self, optimizer, last_epoch=-1):
         if not isinstance(optimizer, Optimizer):
             raise TypeError("%s is not an Optimizer" % type(optimizer).__name__)
@@ -25,15 +47,24 @@ class LRScheduler:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
                     raise KeyError("param 'initial_lr' is not specified in param_groups[%d] "
-                                   "when resuming an optimizer" % i)
+                                   "when resuming scheduler with last_epoch >= 0 (got "
+                                   "last_epoch=%s): load the optimizer's state_dict first"
+                                   % (i, last_epoch))
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._initial_step()
 
     def _initial_step(self):
-        self.step()
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self):
+        """The rates for ``last_epoch`` (one per parameter group), computed by ``step()``;
+        to read the current rates use ``get_last_lr()``."""
         raise NotImplementedError
 
     def get_last_lr(self):
@@ -41,11 +72,17 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch=None):
+        """Advance to the next epoch (or, deprecated as in PyTorch, jump to ``epoch``, using
+        the closed form where the scheduler has one) and set the groups' ``lr``."""
+        self._step_count += 1
         if epoch is None:
             self.last_epoch += 1
+            values = self.get_lr()
         else:
+            warnings.warn(_EPOCH_WARNING, UserWarning, stacklevel=2)
             self.last_epoch = epoch
-        values = self.get_lr()
+            closed = getattr(self, "_get_closed_form_lr", None)
+            values = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
@@ -55,14 +92,58 @@ class LRScheduler:
         return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
+
+    def _current_lrs(self):
+        return [group["lr"] for group in self.optimizer.param_groups]
 
 
 _LRScheduler = LRScheduler
 
 
+class LambdaLR(LRScheduler):
+    """lr = base_lr * lr_lambda(epoch), with one function for all groups or a list of one
+    per group. ``state_dict()`` saves no functions (``None`` for plain functions and
+    lambdas, the ``__dict__`` of callable objects), as PyTorch's."""
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.optimizer = optimizer
+        if not isinstance(lr_lambda, (list, tuple)):
+            self.lr_lambdas = [lr_lambda] * len(optimizer.param_groups)
+        else:
+            if len(lr_lambda) != len(optimizer.param_groups):
+                raise ValueError("Expected %d lr_lambdas, but got %d"
+                                 % (len(optimizer.param_groups), len(lr_lambda)))
+            self.lr_lambdas = list(lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def state_dict(self):
+        """The attributes except the optimizer; each lr_lambda as None (a function) or its
+        ``__dict__`` (a callable object)."""
+        sd = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
+        sd["lr_lambdas"] = [None if isinstance(fn, types.FunctionType) else fn.__dict__.copy()
+                            for fn in self.lr_lambdas]
+        return sd
+
+    def load_state_dict(self, state_dict):
+        """Restore ``state_dict()``'s attributes; the functions stay those given at
+        construction (callable objects get their saved ``__dict__`` back)."""
+        state_dict = dict(state_dict)
+        lr_lambdas = state_dict.pop("lr_lambdas")
+        self.__dict__.update(state_dict)
+        for fn, saved in zip(self.lr_lambdas, lr_lambdas):
+            if saved is not None:
+                fn.__dict__.update(saved)
+
+    def get_lr(self):
+        """base_lr * lr_lambda(last_epoch) for each group."""
+        return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
 class StepLR(LRScheduler):
-    """lr = base_lr * gamma ** (epoch // step_size)."""
+    """Multiply each group's lr by ``gamma`` every ``step_size`` epochs; alone on an
+    optimizer, lr = base_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
         self.step_size = step_size
@@ -70,13 +151,25 @@ class StepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The current rates, times gamma at a multiple of step_size."""
+        if self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
         return [base * self.gamma ** (self.last_epoch // self.step_size)
                 for base in self.base_lrs]
 
 
+def _milestone_count(milestones, epoch):
+    # a Counter, or a plain dict after a checkpoint round trip (no default for missing keys)
+    return milestones.get(epoch, 0)
+
+
 class MultiStepLR(LRScheduler):
-    """lr = base_lr * gamma ** (number of milestones <= epoch) (a milestone listed twice
-    counts twice, as PyTorch)."""
+    """Multiply each group's lr by ``gamma`` at each milestone (a milestone listed twice
+    counts twice, as PyTorch); alone on an optimizer,
+    lr = base_lr * gamma ** (number of milestones <= epoch)."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         self.milestones = Counter(milestones)
@@ -84,14 +177,41 @@ class MultiStepLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
-        # (a plain dict after a checkpoint round trip: count the repeats by hand)
+        """The current rates, times gamma ** (times last_epoch is listed) at a milestone."""
+        n = _milestone_count(self.milestones, self.last_epoch)
+        if not n:
+            return self._current_lrs()
+        return [lr * self.gamma ** n for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
         ms = sorted(m for m, count in self.milestones.items() for _ in range(count))
         return [base * self.gamma ** bisect.bisect_right(ms, self.last_epoch)
                 for base in self.base_lrs]
 
 
+class ExponentialLR(LRScheduler):
+    """Multiply each group's lr by ``gamma`` every epoch; alone on an optimizer,
+    lr = base_lr * gamma ** epoch."""
+
+    def __init__(self, optimizer, gamma, last_epoch=-1):
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        """The current rates times gamma (unchanged at construction)."""
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** self.last_epoch for base in self.base_lrs]
+
+
 class CosineAnnealingLR(LRScheduler):
-    """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2."""
+    """Cosine annealing from base_lr to ``eta_min`` over ``T_max`` epochs (then back up,
+    periodically); alone on an optimizer,
+    lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2. Each step applies
+    the ratio of consecutive values of this curve to the current lr, as PyTorch's."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
         self.T_max = T_max
@@ -99,6 +219,21 @@ class CosineAnnealingLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def get_lr(self):
+        """The next rates of the cosine curve from the current ones (PyTorch's recursion)."""
+        e, T, lo = self.last_epoch, self.T_max, self.eta_min
+        if self._is_initial:
+            return self._current_lrs()
+        if self._step_count == 1 and e > 0:
+            return [lo + (base - lo) * (1 + math.cos(e * math.pi / T)) / 2
+                    for base in self.base_lrs]
+        if (e - 1 - T) % (2 * T) == 0:
+            # the curve's minimum was the last value: the ratio below would divide by zero
+            return [lr + (base - lo) * (1 - math.cos(math.pi / T)) / 2
+                    for base, lr in zip(self.base_lrs, self._current_lrs())]
+        return [(1 + math.cos(math.pi * e / T)) / (1 + math.cos(math.pi * (e - 1) / T))
+                * (lr - lo) + lo for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
         return [self.eta_min + (base - self.eta_min)
                 * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
                 for base in self.base_lrs]
@@ -186,12 +321,14 @@ class OneCycleLR(LRScheduler):
         super().__init__(optimizer, last_epoch)
 
     def _anneal(self, start, end, pct):
+        """From ``start`` (pct 0) to ``end`` (pct 1), on a half cosine or a line."""
         if self.anneal_strategy == "cos":
             cos_out = math.cos(math.pi * pct) + 1
             return end + (start - end) / 2.0 * cos_out
         return (end - start) * pct + start
 
     def get_lr(self):
+        """The rates (and momenta, set on the groups) at step ``last_epoch`` of the cycle."""
         lrs = []
         step_num = self.last_epoch
         if step_num > self.total_steps:
@@ -221,9 +358,11 @@ class OneCycleLR(LRScheduler):
 
 
 def _per_group(value, groups, name):
+    """``value`` for each group: a list of one per group, or one value for all."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise ValueError("expected %d values for %s, got %d"
-                             % (len(groups), name, len(value)))
+            raise ValueError("%s must have the same length as optimizer.param_groups. %s has "
+                             "%d values, param_groups has %d." % (name, name, len(value),
+                                                                  len(groups)))
         return list(value)
     return [value] * len(groups)

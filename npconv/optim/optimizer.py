@@ -1,5 +1,6 @@
 """``Optimizer``: parameter groups, ``zero_grad``, ``state_dict``/``load_state_dict``."""
 import copy
+from collections import defaultdict
 
 import numpy
 
@@ -11,6 +12,8 @@ __all__ = ["Optimizer", "required"]
 
 
 class _Required:
+    """Marks a default that every parameter group must give itself (PyTorch's ``required``)."""
+
     def __repr__(self):
         return "<required parameter>"
 
@@ -36,13 +39,15 @@ class Optimizer:
     in the group as ``'param_names'``) or of dicts (parameter groups:
     ``{'params': [...], 'lr': ...}``); options a group does not give come from ``defaults``.
 
-    ``state[p]`` holds each parameter's buffers as raw backend arrays (on the parameter's
-    device, in its dtype). Subclasses implement ``step()``; updates are made in place on
+    ``state`` is a ``defaultdict(dict)`` keyed by parameter, as PyTorch's (``state[p]`` of a
+    parameter that has no state yet is ``{}``); it holds each parameter's buffers as raw
+    backend arrays (on the parameter's device, in its dtype). Parameter groups are the dicts
+    given (PyTorch's, so ``param_groups[i]`` is the caller's dict, filled in with defaults). Subclasses implement ``step()``; updates are made in place on
     ``p.data`` and never write into ``p.grad`` (gradient arrays may be shared)."""
 
     def __init__(self, params, defaults):
         self.defaults = defaults
-        self.state = {}
+        self.state = defaultdict(dict)
         self.param_groups = []
         self._scratch = {}
         if isinstance(params, Tensor):
@@ -57,8 +62,12 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, param_group):
+        """Add a group (``{'params': [...], option: value, ...}``) to ``param_groups``; options
+        it does not give come from ``defaults``. As PyTorch's, the dict itself is stored (and
+        filled in). A parameter may belong to one group only."""
         if not isinstance(param_group, dict):
-            raise TypeError("param_group must be a dict, got %s" % type(param_group).__name__)
+            raise TypeError("param_group must be a dict, but got %s"
+                            % type(param_group).__name__)
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
@@ -71,31 +80,33 @@ class Optimizer:
             if not isinstance(p, Tensor):
                 raise TypeError("optimizer can only optimize Tensors, but one of the params is "
                                 + type(p).__name__)
-            if not p.is_leaf:
+            if not (p.is_leaf or p.retains_grad):
                 raise ValueError("can't optimize a non-leaf Tensor")
-        group = dict(param_group)
-        group["params"] = params
-        if names is not None:
-            group["param_names"] = names     # PyTorch's key: kept in state_dict's groups
         for k, v in self.defaults.items():
-            if v is required and k not in group:
+            if v is required and k not in param_group:
                 raise ValueError("parameter group didn't specify a value of required "
                                  "optimization parameter " + k)
-            group.setdefault(k, v)
         if len({id(p) for p in params}) != len(params):
             # PyTorch only warns; an error here, as such a parameter would be updated twice
             raise ValueError("optimizer contains a parameter group with duplicate parameters "
                              "(%d parameters, %d distinct): each must appear once"
                              % (len(params), len({id(p) for p in params})))
+        has_names = names is not None or "param_names" in param_group
         for g in self.param_groups:
-            if ("param_names" in g) != ("param_names" in group):
+            if ("param_names" in g) != has_names:
                 raise ValueError("all optimizer param groups should be with/without names. "
                                  "cannot add param group %s names to the optimizer"
-                                 % ("with" if "param_names" in group else "without"))
+                                 % ("with" if has_names else "without"))
         seen = {id(p) for g in self.param_groups for p in g["params"]}
         if any(id(p) in seen for p in params):
             raise ValueError("some parameters appear in more than one parameter group")
-        self.param_groups.append(group)
+        # only now that every check passed is the caller's dict changed
+        param_group["params"] = params
+        if names is not None:
+            param_group["param_names"] = names   # PyTorch's key: kept in state_dict's groups
+        for k, v in self.defaults.items():
+            param_group.setdefault(k, v)
+        self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
         """Reset gradients: to None (default) or to fresh zero arrays (never written into the
@@ -142,6 +153,8 @@ class Optimizer:
         return buf
 
     def step(self, closure=None):
+        """Update every parameter that has a ``.grad``; ``closure`` (optional) recomputes and
+        returns the loss, which ``step`` returns. Implemented by each optimizer."""
         raise NotImplementedError
 
     def _closure(self, closure):
@@ -194,7 +207,7 @@ class Optimizer:
             for p, k in zip(g["params"], sg["params"]):
                 id_map[k] = p
         saved_state = state_dict["state"]
-        self.state = {}
+        self.state = defaultdict(dict)
         for k, s in saved_state.items():
             key = int(k) if isinstance(k, str) else k
             p = id_map.get(key)
@@ -205,10 +218,13 @@ class Optimizer:
             for k, v in sg.items():
                 if k == "params":
                     continue
+                v = copy.deepcopy(v)       # the group must not share lists with the dict
                 g[k] = tuple(v) if isinstance(g.get(k), tuple) and isinstance(v, list) else v
 
     @staticmethod
     def _cast_state(p, name, v):
+        """A loaded state value as ``p``'s state: arrays copied to ``p``'s device, floating
+        ones in ``p``'s dtype; a 0-d ``step`` as a Python number."""
         if isinstance(v, Tensor):
             v = v.data
         if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):

@@ -15,10 +15,12 @@ class SGD(Optimizer):
             buf = momentum * buf + (1 - dampening) * g   (later steps)
             g = g + momentum * buf if nesterov else buf
         p = p - lr * g                                   (p + lr * g if maximize)
+
+    ``maximize`` is keyword-only, as in PyTorch.
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, maximize=False):
+                 nesterov=False, *, maximize=False):
         if lr is not required and lr < 0.0:
             raise ValueError("Invalid learning rate: %s" % lr)
         if momentum < 0.0:
@@ -32,6 +34,8 @@ class SGD(Optimizer):
                                       maximize=maximize))
 
     def step(self, closure=None):
+        """One update of every parameter with a ``.grad`` (others are skipped and get no
+        state); returns ``closure()``'s loss when a closure is given."""
         loss = self._closure(closure)
         with _grad_mode.no_grad():
             for group in self.param_groups:
