@@ -1,10 +1,22 @@
 """Losses: ``cross_entropy``, ``nll_loss``, ``mse_loss``, ``l1_loss``,
 ``binary_cross_entropy_with_logits``.
 
-Input is validated here (shapes, dtypes, label ranges, ``reduction``) with errors that name
-what was expected and what was got; the Functions assume valid input. NaN inputs propagate
-to the loss (never silently dropped), as in PyTorch.
+Input is validated here (shapes, dtypes, label ranges, ``reduction``) with PyTorch's exception
+types and errors that name what was expected and what was got; the Functions assume valid
+input. NaN inputs propagate to the loss (never silently dropped), as in PyTorch.
+
+Deliberate differences from PyTorch: the loss keeps ``input``'s floating dtype (a float64
+target, weight or pos_weight is cast to float32 for a float32 input, where PyTorch promotes
+or refuses); ``mse_loss``, ``l1_loss`` and ``binary_cross_entropy_with_logits`` refuse a
+target of another shape (PyTorch broadcasts ``mse_loss``/``l1_loss`` with a warning); class
+labels may be any integer dtype, and a raw label array; an integer ``input`` is refused
+(PyTorch promotes one for ``mse_loss``/``l1_loss`` with a float target);
+``label_smoothing`` < 0 is refused (PyTorch ignores it); the arguments after ``weight`` are
+keyword-only, since PyTorch's positional slots there hold the legacy ``size_average`` and
+``reduce``, which npconv does not take.
 """
+import numpy
+
 from ..autograd.function import Function
 from ..backend import get_array_module
 from ..tensor import Tensor
@@ -16,8 +28,8 @@ _REDUCTIONS = ("none", "mean", "sum")
 
 
 def _check_reduction(reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError("%r is not a valid value for reduction (expected 'none', 'mean' or "
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError("%s is not a valid value for reduction (expected 'none', 'mean' or "
                          "'sum')" % (reduction,))
 
 
@@ -28,16 +40,42 @@ def _check_tensor(x, fn, name):
     return x
 
 
+def _check_input(input, fn):
+    _check_tensor(input, fn, "input")
+    if input.dtype.kind != "f":
+        # PyTorch: NotImplementedError ("... not implemented for 'Long'"), a RuntimeError
+        raise RuntimeError("%s(): expected a floating point input, got dtype %s"
+                           % (fn, input.dtype))
+    return input
+
+
+def _as_tensor(x, input):
+    """A Tensor for a target/weight given as a Tensor or a raw array (or list). Raw data is a
+    convenience (labels straight from a dataset need no wrapping; PyTorch requires a Tensor)
+    and is moved to ``input``'s device; a Tensor is never moved (a Tensor on another device
+    is an error, as in PyTorch)."""
+    if isinstance(x, Tensor) or x is None:
+        return x
+    return Tensor(x).to(input.device)
+
+
 def _reduce_weighted(loss, wt, reduction, shape):
     """Reduce per-row losses as PyTorch's class-index losses do: 'mean' divides by the sum of
     the rows' class weights (ignored rows weigh 0), 'sum' adds, 'none' keeps ``shape``.
     Returns (out, denom), denom None unless 'mean'."""
     if reduction == "mean":
         denom = wt.sum()
-        return loss.sum() / denom, denom
+        return _quiet_div(loss.sum(), denom), denom
     if reduction == "sum":
         return loss.sum(), None
     return loss.reshape(shape), None
+
+
+def _quiet_div(a, b):
+    """a / b where b may be 0 (every row ignored): NaN or inf as PyTorch gives, without
+    NumPy's RuntimeWarning (CuPy raises none)."""
+    with numpy.errstate(divide="ignore", invalid="ignore"):
+        return a / b
 
 
 def _class_last(x):
@@ -57,6 +95,13 @@ def _class_back(g2, shape):
     return xp.ascontiguousarray(xp.moveaxis(g2.reshape(moved), -1, 1))
 
 
+def _rows(x):
+    """(C,), (N, C) or (N, C, d1, ...) -> rows (M, C) with the class axis last, differentiably."""
+    if x.ndim == 1:
+        return x.reshape(1, x.shape[0])
+    return _ClassLast.apply(x) if x.ndim > 2 else x
+
+
 def _same_device(fn, input, other, name):
     """A clear error when a target or weight Tensor is not on ``input``'s device (the raw
     arrays these losses read would otherwise fail inside the backend with its own error)."""
@@ -67,33 +112,41 @@ def _same_device(fn, input, other, name):
                                                 name, other.device))
 
 
-def _check_class_target(input, target, fn, ignore_index):
-    """Validate (input, target) for class-index losses and return the flat int64 target
-    (one label per row of ``_class_last(input)``)."""
-    _check_tensor(input, fn, "input")
-    if not isinstance(target, Tensor) and hasattr(target, "dtype") and hasattr(target, "shape"):
-        # a raw label array (NumPy, or the input's device array) is accepted as a convenience:
-        # labels straight from a dataset need no wrapping (PyTorch requires a Tensor here)
-        target = Tensor._wrap(target)
-    _check_tensor(target, fn, "target")
-    _same_device(fn, input, target, "target")
-    if input.dtype.kind != "f":
-        raise TypeError("%s(): input must be floating point (logits or log-probabilities), "
-                        "got %s" % (fn, input.dtype))
-    if target.dtype.kind not in "iu":
-        raise TypeError("%s(): target must hold integer class indices (int64), got dtype %s; "
-                        "convert labels with .long() (class-probability targets are not "
-                        "supported)" % (fn, target.dtype))
+def _check_class_shape(input, target, fn):
+    """PyTorch's shape rules for class-index targets, with its exception types: a batch-size
+    mismatch is a ValueError, any other mismatch a RuntimeError."""
     if input.ndim == 0:
-        raise ValueError("%s(): input must have at least 1 dimension (C,) or (N, C, ...)" % fn)
+        raise ValueError("%s(): Expected 1 or more dimensions (got 0): input must be (C,), "
+                         "(N, C) or (N, C, d1, ...)" % fn)
+    tshape = tuple(target.shape)
     if input.ndim == 1:
-        expected = ()
-    else:
-        expected = (input.shape[0],) + tuple(input.shape[2:])
-    if tuple(target.shape) != expected:
-        raise ValueError("%s(): expected target of shape %s for input of shape %s (class axis "
-                         "1), got target of shape %s" % (fn, expected, input.shape,
-                                                          target.shape))
+        # PyTorch also takes a 1-element 1-D target for an unbatched input
+        if tshape not in ((), (1,)):
+            raise ValueError("%s(): For 1D input, 1D target must have size 1: expected "
+                             "target of shape () for input of shape %s, got %s"
+                             % (fn, tuple(input.shape), tshape))
+        return
+    if not tshape or tshape[0] != input.shape[0]:
+        raise ValueError("%s(): Expected input batch_size (%d) to match target batch_size "
+                         "(%s): input of shape %s, target of shape %s"
+                         % (fn, input.shape[0], tshape[0] if tshape else "none",
+                            tuple(input.shape), tshape))
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tshape != expected:
+        raise RuntimeError("%s(): Expected target size %s for input of shape %s (class axis "
+                           "1), got %s" % (fn, expected, tuple(input.shape), tshape))
+
+
+def _class_target(input, target, fn, ignore_index):
+    """Validate class-index ``target`` against ``input`` (already checked) and return the flat
+    int64 labels (one per row of ``_rows(input)``) and C."""
+    _check_class_shape(input, target, fn)
+    if target.dtype.kind not in "iu":
+        hint = (" (or class probabilities of the input's shape %s)" % (tuple(input.shape),)
+                if fn == "cross_entropy" else "")
+        raise RuntimeError("%s(): expected target dtype to be Long or Byte (integer class "
+                           "indices%s), but got %s; convert labels with .long()"
+                           % (fn, hint, target.dtype))
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
     t = target.data.reshape(-1)
     if t.dtype != "int64":
@@ -107,6 +160,19 @@ def _check_class_target(input, target, fn, ignore_index):
                              "(C=%d classes) or equal ignore_index=%d"
                              % (fn, first, c - 1, c, ignore_index))
     return t, c
+
+
+def _check_weight(weight, c, input, fn):
+    """Per-class ``weight`` (C,) as a raw array of ``input``'s dtype (None stays None)."""
+    if weight is None:
+        return None
+    _same_device(fn, input, weight, "weight")
+    w = _as_tensor(weight, input).data
+    if tuple(w.shape) != (c,):
+        raise RuntimeError("%s(): weight tensor should be defined either for all %d classes or "
+                           "no classes: expected shape (%d,), got %s"
+                           % (fn, c, c, tuple(w.shape)))
+    return w.astype(input.dtype, copy=False)
 
 
 class CrossEntropy(Function):
@@ -133,7 +199,8 @@ class CrossEntropy(Function):
         rows = xp.arange(m)
         # ignored rows give exactly 0 (even when their logits hold NaN), as PyTorch
         picked = xp.where(keep, logp[rows, tt], 0)
-        wt = keep.astype(x.dtype) if weight is None else weight[tt] * keep
+        keepf = keep.astype(x.dtype)
+        wt = keepf if weight is None else weight[tt] * keepf
         loss = -(wt * picked)
         if smoothing:
             loss *= 1.0 - smoothing
@@ -157,23 +224,26 @@ class CrossEntropy(Function):
         s = ctx.smoothing
         p = xp.exp(logp)
         rows = xp.arange(m)
+        # float masks in logp's dtype: a bool mask times a Python float would be float64
+        keepf = keep.astype(logp.dtype)
         # row sums of a: (1 - s) w[t] + s * sum(w) / C  (ignored rows: 0)
         if s:
             wsum = float(c) if weight is None else weight.sum()
-            asum = wt * (1.0 - s) + keep * (s * wsum / c)
+            asum = wt * (1.0 - s) + keepf * (s * wsum / c)
         else:
             asum = wt
         grad = p * asum[:, None]
         grad[rows, tt] -= wt * (1.0 - s)
         if s:
             if weight is None:
-                grad -= keep[:, None] * (s / c)
+                grad -= keepf[:, None] * (s / c)
             else:
-                grad -= keep[:, None] * (weight * (s / c))[None, :]
+                grad -= keepf[:, None] * (weight * (s / c))[None, :]
         if ctx.reduction == "none":
             grad *= g.reshape(-1)[:, None]
         elif ctx.reduction == "mean":
-            grad *= g / ctx.denom
+            with numpy.errstate(divide="ignore", invalid="ignore"):     # denom 0: see below
+                grad *= g / ctx.denom
         else:
             grad *= g
         # masked after scaling: ignored rows get exactly 0 even when the scale is inf or NaN
@@ -183,35 +253,101 @@ class CrossEntropy(Function):
         return grad.astype(logp.dtype, copy=False), None, None, None, None, None, None
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+class CrossEntropyProb(Function):
+    """Cross entropy against class probabilities: rows x (M, C), targets t (M, C).
+
+    With q = (1 - s) t + s / C (s = label_smoothing) and a = w q (w = class weights or 1):
+        loss_i = -sum_c a[i, c] log p[i, c],  p = softmax(x)
+        dloss_i/dx[i, c] = p[i, c] sum_c' a[i, c'] - a[i, c]
+        dloss_i/dt[i, c] = -(1 - s) w[c] log p[i, c]
+    'mean' divides by M (the rows, whatever the weights: PyTorch's rule; NaN when M = 0)."""
+
+    @staticmethod
+    def forward(ctx, x, t, weight, reduction, smoothing, shape):
+        xp = get_array_module(x)
+        m, c = x.shape
+        logp = x - x.max(axis=1, keepdims=True)
+        logp -= xp.log(xp.exp(logp).sum(axis=1, keepdims=True))
+        a = t * (1.0 - smoothing) + smoothing / c if smoothing else t
+        if weight is not None:
+            a = a * weight
+        loss = -(a * logp).sum(axis=1)
+        if reduction == "mean":
+            out = loss.sum() / m if m else xp.asarray(float("nan"), dtype=x.dtype)
+        elif reduction == "sum":
+            out = loss.sum()
+        else:
+            out = loss.reshape(shape)
+        ctx.save_for_backward(logp, a, weight)
+        ctx.reduction, ctx.smoothing = reduction, smoothing
+        return xp.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        logp, a, weight = ctx.saved_tensors
+        m = logp.shape[0]
+        if ctx.reduction == "none":
+            scale = g.reshape(-1)[:, None]
+        elif ctx.reduction == "mean":
+            scale = g / max(m, 1)            # m = 0: the gradients are empty anyway
+        else:
+            scale = g
+        gx = gt = None
+        if ctx.needs_input_grad[0]:
+            xp = get_array_module(logp)
+            gx = xp.exp(logp) * a.sum(axis=1, keepdims=True)
+            gx -= a
+            gx *= scale
+        if ctx.needs_input_grad[1]:
+            gt = logp * (scale * -(1.0 - ctx.smoothing))
+            if weight is not None:
+                gt *= weight
+        return gx, gt, None, None, None, None
+
+
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean",
                   label_smoothing=0.0):
-    """Cross entropy between logits ``input`` (C,), (N, C) or (N, C, d1, ...) and integer
-    class labels ``target`` ((), (N,) or (N, d1, ...)), as PyTorch's ``F.cross_entropy``.
+    """Cross entropy of logits ``input`` (C,), (N, C) or (N, C, d1, ...), as PyTorch's
+    ``F.cross_entropy``: loss = -sum_c w_c q_c log softmax(input)_c per sample.
+
+    ``target``: integer class indices ((), (N,) or (N, d1, ...); q one-hot, smoothed by
+    ``label_smoothing``; ``ignore_index`` rows count 0 and 'mean' divides by the summed
+    weights w[target] of the other rows) or, with ``input``'s shape, class probabilities
+    (float; 'mean' divides by the number of samples). ``weight``: (C,) per-class weights.
+    Output: a scalar, or for 'none' the target's shape less the class axis.
 
     One fused Function (log-softmax + NLL, stable for logits of any magnitude)."""
+    fn = "cross_entropy"
     _check_reduction(reduction)
-    t, c = _check_class_target(input, target, "cross_entropy", ignore_index)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError("cross_entropy(): label_smoothing must be between 0.0 and 1.0, got %s"
-                         % label_smoothing)
-    w = _check_weight(weight, c, input, "cross_entropy")
-    x2 = input.reshape(1, c) if input.ndim == 1 else input
-    rows = _ClassLast.apply(x2) if x2.ndim > 2 else x2
-    shape = tuple(target.shape)
-    return CrossEntropy.apply(rows, t, w, int(ignore_index), reduction,
+    _check_input(input, fn)
+    target = _as_tensor(target, input)
+    _check_tensor(target, fn, "target")
+    _same_device(fn, input, target, "target")
+    if label_smoothing is None or not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError("cross_entropy(): label_smoothing must be between 0.0 and 1.0, "
+                           "got %s" % (label_smoothing,))
+    if input.ndim >= 1 and tuple(target.shape) == tuple(input.shape):
+        # PyTorch's rule: a target of the input's shape holds class probabilities
+        if target.dtype.kind != "f":
+            raise RuntimeError("cross_entropy(): Expected floating point type for target with "
+                               "class probabilities (a target of the input's shape %s), got "
+                               "%s" % (tuple(input.shape), target.dtype))
+        if ignore_index >= 0:
+            raise RuntimeError("cross_entropy(): ignore_index is not supported for floating "
+                               "point target (class probabilities), got ignore_index=%d"
+                               % ignore_index)
+        c = input.shape[1] if input.ndim > 1 else input.shape[0]
+        w = _check_weight(weight, c, input, fn)
+        if target.dtype != input.dtype:      # keep the input's precision
+            target = target.to(dtype=input.dtype)
+        shape = (input.shape[0],) + tuple(input.shape[2:]) if input.ndim > 1 else ()
+        return CrossEntropyProb.apply(_rows(input), _rows(target), w, reduction,
+                                      float(label_smoothing), shape)
+    t, c = _class_target(input, target, fn, ignore_index)
+    w = _check_weight(weight, c, input, fn)
+    shape = tuple(target.shape) if input.ndim > 1 else ()
+    return CrossEntropy.apply(_rows(input), t, w, int(ignore_index), reduction,
                               float(label_smoothing), shape)
-
-
-def _check_weight(weight, c, input, fn):
-    if weight is None:
-        return None
-    _same_device(fn, input, weight, "weight")
-    w = weight.data if isinstance(weight, Tensor) else get_array_module(input.data).asarray(
-        weight)
-    if tuple(w.shape) != (c,):
-        raise ValueError("%s(): weight should have one value per class, shape (%d,), got %s"
-                         % (fn, c, tuple(w.shape)))
-    return w.astype(input.dtype, copy=False)
 
 
 class _ClassLast(Function):
@@ -237,7 +373,8 @@ class NLLLoss(Function):
         keep = t != ignore_index
         tt = xp.where(keep, t, 0)
         rows = xp.arange(m)
-        wt = keep.astype(x.dtype) if weight is None else weight[tt] * keep
+        keepf = keep.astype(x.dtype)
+        wt = keepf if weight is None else weight[tt] * keepf
         loss = -(wt * xp.where(keep, x[rows, tt], 0))
         out, denom = _reduce_weighted(loss, wt, reduction, shape)
         ctx.save_for_backward(tt, wt, keep)
@@ -253,7 +390,8 @@ class NLLLoss(Function):
         if ctx.reduction == "none":
             scale = -wt * g.reshape(-1)
         elif ctx.reduction == "mean":
-            scale = -wt * (g / ctx.denom)
+            with numpy.errstate(divide="ignore", invalid="ignore"):     # denom 0: see below
+                scale = -wt * (g / ctx.denom)
         else:
             scale = -wt * g
         # ignored rows get exactly 0 (not 0 * inf = NaN when every row is ignored), as PyTorch
@@ -262,27 +400,32 @@ class NLLLoss(Function):
         return grad, None, None, None, None, None
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
-    """Negative log-likelihood on log-probabilities ``input`` ((C,), (N, C) or
-    (N, C, d1, ...)) and integer labels, as PyTorch's ``F.nll_loss``."""
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` (C,), (N, C) or (N, C, d1, ...)
+    and integer labels ``target`` ((), (N,) or (N, d1, ...)), as PyTorch's ``F.nll_loss``:
+    loss = -w[target] input[target] per sample; 'mean' divides by the summed w[target] of
+    the rows not equal to ``ignore_index`` (which count 0). ``weight``: (C,)."""
+    fn = "nll_loss"
     _check_reduction(reduction)
-    t, c = _check_class_target(input, target, "nll_loss", ignore_index)
-    w = _check_weight(weight, c, input, "nll_loss")
-    x2 = input.reshape(1, c) if input.ndim == 1 else input
-    rows = _ClassLast.apply(x2) if x2.ndim > 2 else x2
-    return NLLLoss.apply(rows, t, w, int(ignore_index), reduction, tuple(target.shape))
+    _check_input(input, fn)
+    target = _as_tensor(target, input)
+    _check_tensor(target, fn, "target")
+    _same_device(fn, input, target, "target")
+    t, c = _class_target(input, target, fn, ignore_index)
+    w = _check_weight(weight, c, input, fn)
+    shape = tuple(target.shape) if input.ndim > 1 else ()
+    return NLLLoss.apply(_rows(input), t, w, int(ignore_index), reduction, shape)
 
 
 def _check_pair(input, target, fn):
-    _check_tensor(input, fn, "input")
-    if not isinstance(target, Tensor):
-        target = Tensor(target)
+    _check_input(input, fn)
+    target = _as_tensor(target, input)
+    _check_tensor(target, fn, "target")
+    _same_device(fn, input, target, "target")
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError("%s(): target shape %s differs from input shape %s (npconv does not "
-                         "broadcast losses: it is almost always a bug)"
-                         % (fn, target.shape, input.shape))
-    if input.dtype.kind != "f":
-        raise TypeError("%s(): input must be floating point, got %s" % (fn, input.dtype))
+        raise ValueError("%s(): Target size %s must be the same as input size %s (npconv "
+                         "does not broadcast losses: a mismatch is almost always a bug)"
+                         % (fn, tuple(target.shape), tuple(input.shape)))
     if target.dtype != input.dtype:      # keep the input's precision (float32 stays float32)
         target = target.to(dtype=input.dtype)
     return target
@@ -296,16 +439,18 @@ def _reduce(loss, reduction):
     return loss
 
 
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error (input - target)^2, as PyTorch's ``F.mse_loss``."""
+def mse_loss(input, target, *, reduction="mean"):
+    """Squared error (input - target)^2 elementwise, ``target`` of ``input``'s shape, then
+    reduced, as PyTorch's ``F.mse_loss``."""
     _check_reduction(reduction)
     target = _check_pair(input, target, "mse_loss")
     d = input - target
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error |input - target|, as PyTorch's ``F.l1_loss``."""
+def l1_loss(input, target, *, reduction="mean"):
+    """Absolute error |input - target| elementwise, ``target`` of ``input``'s shape, then
+    reduced, as PyTorch's ``F.l1_loss``."""
     _check_reduction(reduction)
     target = _check_pair(input, target, "l1_loss")
     return _reduce((input - target).abs(), reduction)
@@ -347,23 +492,38 @@ class BCEWithLogits(Function):
         return gx, gt, None
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+def _check_broadcasts_to(shape, target_shape, fn, name):
+    """``shape`` must broadcast to ``target_shape`` without growing it (PyTorch's in-place
+    rule for these weights): a RuntimeError naming both shapes otherwise."""
+    shape, target_shape = tuple(shape), tuple(target_shape)
+    ok = len(shape) <= len(target_shape) and all(
+        a == 1 or a == b for a, b in zip(reversed(shape), reversed(target_shape)))
+    if not ok:
+        raise RuntimeError("%s(): %s of shape %s cannot be broadcast to the input's shape %s"
+                           % (fn, name, shape, target_shape))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, *, reduction="mean",
                                      pos_weight=None):
     """Binary cross entropy on logits, as PyTorch's ``F.binary_cross_entropy_with_logits``:
-    ``target`` holds probabilities in [0, 1] with ``input``'s shape; ``weight`` rescales
-    elements (broadcast), ``pos_weight`` the positive term per class (broadcast on the last
-    axis)."""
+    l = -w (p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))) elementwise, then reduced.
+
+    ``target`` (probabilities in [0, 1]) has ``input``'s shape; ``weight`` w and
+    ``pos_weight`` p (one per class: broadcast on the last axis) broadcast to it."""
+    fn = "binary_cross_entropy_with_logits"
     _check_reduction(reduction)
-    target = _check_pair(input, target, "binary_cross_entropy_with_logits")
-    pw = None
+    target = _check_pair(input, target, fn)
     for name, t in (("weight", weight), ("pos_weight", pos_weight)):
-        _same_device("binary_cross_entropy_with_logits", input, t, name)
+        _same_device(fn, input, t, name)
+    pw = None
     if pos_weight is not None:
-        pw = pos_weight.data if isinstance(pos_weight, Tensor) else \
-            get_array_module(input.data).asarray(pos_weight, dtype=input.dtype)
+        pw = _as_tensor(pos_weight, input).data
+        _check_broadcasts_to(pw.shape, input.shape, fn, "pos_weight")
         pw = pw.astype(input.dtype, copy=False)
+    if weight is not None:
+        weight = _as_tensor(weight, input)
+        _check_broadcasts_to(weight.shape, input.shape, fn, "weight")
     loss = BCEWithLogits.apply(input, target, pw)
     if weight is not None:
-        weight = weight if isinstance(weight, Tensor) else Tensor(weight)
         loss = loss * weight.to(dtype=input.dtype)
     return _reduce(loss, reduction)
