@@ -1121,6 +1121,7 @@ def _format_array(arr):
         return numpy.array2string(arr, **kw)
     a = arr.astype(numpy.float64)
     finite = a[numpy.isfinite(a)]
+    whole = bool((finite == numpy.round(finite)).all())     # True with no finite values
     if finite.size == 0:
         fmt = "%.4f"
     else:
@@ -1128,18 +1129,20 @@ def _format_array(arr):
         big = float(mag.max())
         nz = mag[mag > 0]
         small = float(nz.min()) if nz.size else 0.0
-        if bool((finite == numpy.round(finite)).all()):
+        if whole:
             fmt = "%.4e" if big > 1e8 else "%.0f."
         elif big > 1e8 or (small > 0 and (big / small > 1000 or small < 1e-4)):
             fmt = "%.4e"
         else:
             fmt = "%.4f"
-    cands = [fmt % v for v in (a[numpy.isfinite(a)].max(initial=0.0),
-                               a[numpy.isfinite(a)].min(initial=0.0))]
-    cands += [s for s, present in (("nan", numpy.isnan(a).any()),
-                                   ("inf", numpy.isposinf(a).any()),
-                                   ("-inf", numpy.isneginf(a).any())) if present]
-    width = max(len(c) for c in cands)
+    # the column width, as PyTorch's: from the finite values, and from nan/inf as well
+    # unless every finite value is whole (tensor([1., nan]), tensor(nan): no padding)
+    cands = [fmt % v for v in (finite.max(), finite.min())] if finite.size else []
+    if not whole:
+        cands += [s for s, present in (("nan", numpy.isnan(a).any()),
+                                       ("inf", numpy.isposinf(a).any()),
+                                       ("-inf", numpy.isneginf(a).any())) if present]
+    width = max((len(c) for c in cands), default=0)
 
     def one(v):
         if not numpy.isfinite(v):

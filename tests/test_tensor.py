@@ -100,6 +100,19 @@ def test_repr_like_pytorch():
     assert "..." in repr(nc.zeros(2000))
 
 
+@pytest.mark.parametrize("value, text", [
+    (float("nan"), "tensor(nan)"), (float("inf"), "tensor(inf)"),
+    ([1.0, float("nan")], "tensor([1., nan])"), ([1.5, float("nan")], "tensor([1.5000,    nan])"),
+    ([float("nan"), -float("inf")], "tensor([nan, -inf])"),
+    ([-1.5, float("inf"), 2.25], "tensor([-1.5000,     inf,  2.2500])"),
+    ([1e10, float("nan")], "tensor([1.0000e+10,        nan])"),
+    ([[1.0, 2.0], [float("nan"), 4.0]], "tensor([[1., 2.],\n        [nan, 4.]])")])
+def test_repr_of_nan_and_inf_like_pytorch(value, text):
+    # PyTorch pads nan/inf to the column width of the finite values only when they are not
+    # all whole numbers (a NaN loss prints as tensor(nan), not tensor(   nan))
+    assert repr(nc.tensor(value)) == text
+
+
 # ------------------------------------------------------------------ factories
 @pytest.mark.parametrize("fn", [nc.zeros, nc.ones, nc.randn, nc.rand, nc.empty])
 def test_factories_default_float32_and_shape_forms(fn):
