@@ -169,8 +169,12 @@ class _Call:
             # CuPy's reductions and scalar indexing give 0-d device arrays, not host scalars
             return StandinArray._wrap(numpy.asarray(r), _current[0] if self.dev is None
                                       else self.dev)
-        if t is tuple or t is list:
-            return t(self.wrap(x) for x in r)
+        if t is list:
+            return [self.wrap(x) for x in r]
+        if isinstance(r, tuple):
+            # NumPy's linalg results are named tuples (QRResult, SVDResult...), CuPy's plain
+            # tuples of device arrays
+            return tuple(self.wrap(x) for x in r)
         return r
 
 

@@ -344,6 +344,15 @@ def test_standin_integer_array_indices_wrap_around_like_cupys():
         a[0, 5]
 
 
+def test_standin_linalg_results_are_device_arrays_like_cupys():
+    # NumPy returns named tuples (QRResult, SVDResult); CuPy plain tuples of device arrays
+    a = dev(numpy.arange(12.0).reshape(4, 3) + numpy.eye(4, 3))
+    for r in (xp.linalg.qr(a), xp.linalg.svd(a, full_matrices=False)):
+        assert type(r) is tuple and all(type(p) is S for p in r)
+    q, r = xp.linalg.qr(a)
+    numpy.testing.assert_allclose(to_host(q @ r), to_host(a), atol=1e-12)
+
+
 def test_standin_broadcast_views_are_writable_like_cupys():
     # cupy.ndarray has no read-only flag: a write through a broadcast view goes through (to
     # the shared elements, racing on a GPU) where NumPy's broadcast views refuse it

@@ -411,6 +411,15 @@ def test_index_backward_with_repeated_rows_is_exact_on_device(device):
     assert g[0].tolist() == [2e8, 2e8] and g[1].tolist() == [2.0, 2.0] and not g[2:].any()
 
 
+@on_devices
+def test_orthogonal_init_on_device(device):
+    # its QR step: on the stand-in, NumPy's named-tuple result came back as host arrays
+    w = nc.empty(6, 4, device=device)
+    nc.nn.init.orthogonal_(w)
+    assert_on(w, device)
+    numpy.testing.assert_allclose(to_host(w.T @ w), numpy.eye(4), atol=1e-5)
+
+
 _OUT_OF_BOUNDS = r"index %d is out of bounds for (axis|dimension) %d with size %d"
 
 
