@@ -7,6 +7,15 @@ from ..tensor import Tensor
 __all__ = ["batch_norm"]
 
 
+def _values_per_channel(shape):
+    """The number of values each channel's statistics are taken over: N times the spatial
+    size (computed without dividing by C, which may be 0)."""
+    n = shape[0]
+    for s in shape[2:]:
+        n *= s
+    return n
+
+
 def _shape_c(x):
     """Reduction axes (all but the channel axis 1) and the broadcast shape of (C,) arrays."""
     axes = (0,) + tuple(range(2, x.ndim))
@@ -29,7 +38,13 @@ class BatchNormTrain(Function):
     def forward(ctx, x, weight, bias, eps, running=None):
         xp = get_array_module(x)
         axes, bshape = _shape_c(x)
-        n = x.size // x.shape[1]
+        n = _values_per_channel(x.shape)
+        ctx.axes, ctx.bshape, ctx.n = axes, bshape, n
+        if n == 0:
+            # an empty batch: an empty output and the running statistics left alone, as
+            # PyTorch (a mean over no values would be NaN)
+            ctx.save_for_backward(None, None, weight)
+            return x.copy()
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
         var = (xc * xc).mean(axis=axes, keepdims=True)
@@ -55,7 +70,6 @@ class BatchNormTrain(Function):
                     rv *= 1.0 - m
                     rv += (m * unbiased).astype(rv.dtype, copy=False)
         ctx.save_for_backward(xhat, invstd, weight)
-        ctx.axes, ctx.bshape, ctx.n = axes, bshape, n
         return y
 
     @staticmethod
@@ -63,6 +77,11 @@ class BatchNormTrain(Function):
         xhat, invstd, weight = ctx.saved_tensors
         nx, nw, nb = ctx.needs_input_grad[:3]
         axes, bshape, n = ctx.axes, ctx.bshape, ctx.n
+        if n == 0:      # empty batch: every gradient is zero (an empty one for x)
+            xp = get_array_module(g)
+            zeros = None if weight is None else xp.zeros(weight.shape, g.dtype)
+            return (g.copy() if nx else None, zeros if nw else None,
+                    zeros if nb else None)
         db = g.sum(axis=axes, keepdims=True)
         dw = (g * xhat).sum(axis=axes, keepdims=True)
         gx = gw = gb = None
@@ -121,14 +140,26 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if input.ndim < 2:
         raise ValueError("batch_norm(): expected an input of at least 2 dimensions (N, C, ...), "
                          "got shape %s" % (input.shape,))
+    if input.dtype.kind != "f":
+        raise NotImplementedError("batch_norm(): expected a floating-point input, but got %s "
+                                  "(convert it with .float() first)" % input.dtype)
     c = input.shape[1]
-    for name, t in (("weight", weight), ("bias", bias), ("running_mean", running_mean),
-                    ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (c,):
-            raise RuntimeError("batch_norm(): %s should have shape (%d,) to match the %d "
-                               "channels of the input, got %s" % (name, c, c, t.shape))
+    # PyTorch's order and wording
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):
+        if t is None:
+            continue
+        if tuple(t.shape) != (c,):
+            raise RuntimeError("%s should contain %d elements not %d (one per channel of the "
+                               "input, of shape %s; %s has shape %s)"
+                               % (name, c, t.numel(), tuple(input.shape), name, tuple(t.shape)))
+        if t.dtype != input.dtype:      # no silent upcast or downcast (PyTorch: mixed dtype)
+            raise RuntimeError("batch_norm(): expected %s to have the input's dtype %s, but "
+                               "got %s" % (name, input.dtype, t.dtype))
     if training:
-        if input.numel() // max(c, 1) <= 1:
+        # exactly one value per channel has no variance; none at all (an empty batch) is
+        # allowed, as in PyTorch
+        if _values_per_channel(input.shape) == 1:
             raise ValueError("Expected more than 1 value per channel when training, got input "
                              "size %s" % (input.shape,))
         running = None

@@ -29,6 +29,28 @@ def _fill(tensor, arr):
     return tensor
 
 
+def _generator(generator, xp):
+    """``generator`` (a Generator of the tensor's array library: ``numpy.random.Generator``
+    for CPU tensors, ``cupy.random.Generator`` for CUDA ones, as PyTorch wants a generator of
+    the tensor's device), or the framework's generator of ``xp``."""
+    if generator is None:
+        return _random.generator(xp)
+    if not (hasattr(generator, "random") and hasattr(generator, "standard_normal")):
+        raise TypeError("generator must be a Generator of the tensor's array library (e.g. "
+                        "numpy.random.default_rng(seed)), got %s" % type(generator).__name__)
+    return generator
+
+
+def _on(xp, arr):
+    """Check that ``generator`` made ``arr`` where the tensor lives (a host generator cannot
+    fill a GPU tensor, nor the reverse: PyTorch refuses a generator of another device)."""
+    if get_array_module(arr) is not xp:
+        raise TypeError("generator makes %s arrays but the tensor's data is %s: pass a "
+                        "generator of the tensor's array library (%s.random.default_rng)"
+                        % (get_array_module(arr).__name__, xp.__name__, xp.__name__))
+    return arr
+
+
 def _float_dtype(tensor):
     dt = tensor.data.dtype
     if dt.kind != "f":
@@ -76,17 +98,20 @@ def _calculate_fan_in_and_fan_out(tensor):
 def _calculate_correct_fan(tensor, mode):
     mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
-        raise ValueError("Mode %s not supported, please use one of fan_in, fan_out" % mode)
+        raise ValueError("Mode %s not supported, please use one of ['fan_in', 'fan_out']"
+                         % mode)
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with samples of U(a, b)."""
+    """Fill with samples of U(a, b), a <= b."""
     _check(tensor)
+    if not float(a) <= float(b):
+        raise RuntimeError("uniform_ expects to return a [from, to) range, but found "
+                           "from=%s > to=%s" % (a, b))
     xp = get_array_module(tensor.data)
-    gen = generator or _random.generator(xp)
-    u = gen.random(tensor.shape, dtype=_float_dtype(tensor))
+    u = _on(xp, _generator(generator, xp).random(tensor.shape, dtype=_float_dtype(tensor)))
     # a + (b - a) u in the tensor's dtype (Python floats keep float32 float32)
     u *= float(b) - float(a)
     u += float(a)
@@ -94,11 +119,13 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with samples of N(mean, std^2)."""
+    """Fill with samples of N(mean, std^2), std >= 0."""
     _check(tensor)
+    if not float(std) >= 0.0:
+        raise RuntimeError("normal expects std >= 0.0, but found std %s" % (std,))
     xp = get_array_module(tensor.data)
-    gen = generator or _random.generator(xp)
-    z = gen.standard_normal(tensor.shape, dtype=_float_dtype(tensor))
+    z = _on(xp, _generator(generator, xp).standard_normal(tensor.shape,
+                                                          dtype=_float_dtype(tensor)))
     z *= float(std)
     z += float(mean)
     return _fill(tensor, z)
@@ -148,6 +175,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
     leaky_relu slope used in the gain, ``mode`` picks fan_in or fan_out."""
     _check(tensor)
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -160,6 +188,7 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     """N(0, std^2) with std = gain / sqrt(fan)."""
     _check(tensor)
     if 0 in tensor.shape:
+        warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     gain = calculate_gain(nonlinearity, a)
@@ -216,14 +245,14 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
                       "The distribution of values may be incorrect.", stacklevel=2)
     xp = get_array_module(tensor.data)
-    gen = generator or _random.generator(xp)
+    gen = _generator(generator, xp)
     lo, hi = (a - mean) / std, (b - mean) / std
     # work in the lower tail, where the CDF's values are small and keep their precision
     flip = lo > -hi
     if flip:
         lo, hi = -hi, -lo
     cl, cu = _norm_cdf(lo), _norm_cdf(hi)
-    u = cl + (cu - cl) * gen.random(tensor.shape, dtype="float64")
+    u = cl + (cu - cl) * _on(xp, gen.random(tensor.shape, dtype="float64"))
     z = _norm_ppf(xp, xp.clip(u, 1e-300, 1 - 1e-16))
     if flip:
         z = -z
@@ -242,10 +271,10 @@ def orthogonal_(tensor, gain=1, generator=None):
         return tensor
     _float_dtype(tensor)
     xp = get_array_module(tensor.data)
-    gen = generator or _random.generator(xp)
+    gen = _generator(generator, xp)
     rows = tensor.shape[0]
     cols = tensor.data.size // rows
-    flat = gen.standard_normal((rows, cols), dtype="float64")
+    flat = _on(xp, gen.standard_normal((rows, cols), dtype="float64"))
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)

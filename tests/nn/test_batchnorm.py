@@ -61,7 +61,10 @@ def test_batchnorm1d_3d_input_and_dim_checks(rng):
         bn(nc.randn(2, 3, 4, 5))
     with pytest.raises(ValueError, match="expected 4D input"):
         nn.BatchNorm2d(3)(nc.randn(2, 3))
-    with pytest.raises(ValueError, match="channels"):
+    # PyTorch's type and wording (F.batch_norm checks the running statistics first)
+    with pytest.raises(RuntimeError, match=r"^running_mean should contain 4 elements not 3 "
+                                           r"\(one per channel of the input, of shape "
+                                           r"\(2, 4, 2, 2\)"):
         nn.BatchNorm2d(3)(nc.randn(2, 4, 2, 2))
 
 

@@ -109,7 +109,8 @@ def test_conv_layers_call_functional(rng):
     assert up(y).shape == (2, 3, 8, 14)
     with pytest.raises(ValueError):
         nn.Conv2d(3, 4, 3, groups=2)
-    with pytest.raises(ValueError):
+    # PyTorch's other modes are refused, not silently replaced by zero padding
+    with pytest.raises(NotImplementedError, match="padding_mode='reflect' is not implemented"):
         nn.Conv2d(3, 3, 3, padding_mode="reflect")
 
 

@@ -49,7 +49,8 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim)
+        # _stacklevel 5: a dim=None warning names the line that called the module
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return "dim=%s" % self.dim
@@ -57,4 +58,4 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, input):
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)

@@ -4,6 +4,7 @@ import numpy
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from .linear import _size_arg
 from .module import Module, Parameter
 
 __all__ = ["BatchNorm1d", "BatchNorm2d"]
@@ -15,7 +16,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
-        self.num_features = int(num_features)
+        self.num_features = _size_arg(num_features, "num_features", type(self).__name__)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -47,7 +48,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
-            self.num_batches_tracked.data.fill(0)
+            init.zeros_(self.num_batches_tracked)
 
     def reset_parameters(self):
         self.reset_running_stats()
@@ -65,24 +66,25 @@ class _BatchNorm(Module):
             state_dict[key] = self.num_batches_tracked
 
     def _check_input_dim(self, input):
+        # (the channel count is checked by F.batch_norm against the weight and running
+        # statistics, as in PyTorch: a module with neither takes any number of channels)
         if input.ndim not in self._expected_dims:
             raise ValueError("expected %s input (got %dD input)"
                              % (" or ".join("%dD" % d for d in self._expected_dims), input.ndim))
-        if input.shape[1] != self.num_features:
-            raise ValueError("%s(%d) got an input with %d channels (shape %s)"
-                             % (type(self).__name__, self.num_features, input.shape[1],
-                                input.shape))
 
     def forward(self, input):
+        """input (N, C, *) -> the same shape: y = (x - mean) / sqrt(var + eps) * weight + bias
+        per channel, with the batch's statistics in training (or when no running statistics
+        are kept), else the running ones."""
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
+        if self.training and self.track_running_stats and self.num_batches_tracked is not None:
+            # in place on the buffer's array (its identity is kept, as PyTorch's add_)
             self.num_batches_tracked.data += 1
+            self.num_batches_tracked._version[0] += 1
             if self.momentum is None:   # cumulative moving average
                 factor = 1.0 / float(self.num_batches_tracked.data)
-            else:
-                factor = self.momentum
-        use_batch = self.training or self.running_mean is None
+        use_batch = self.training or (self.running_mean is None and self.running_var is None)
         # running stats are updated only when tracked and in training mode
         track = not self.training or self.track_running_stats
         return F.batch_norm(input,

@@ -1,13 +1,18 @@
 """``Conv2d`` and ``ConvTranspose2d`` (the kernels are ``F.conv2d``/``F.conv_transpose2d``)."""
 import math
+from numbers import Integral
 
 import numpy
 
 from .. import functional as F
 from .. import init
+from .linear import _size_arg
 from .module import Module, Parameter
 
 __all__ = ["Conv2d", "ConvTranspose2d"]
+
+# PyTorch's modes; npconv implements 'zeros' only
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _pair(v, name, cls):
@@ -20,15 +25,25 @@ class _ConvNd(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation,
                  transposed, output_padding, groups, bias, padding_mode, device, dtype):
         super().__init__()
-        if groups <= 0:
+        cls = type(self).__name__
+        in_channels = _size_arg(in_channels, "in_channels", cls)
+        out_channels = _size_arg(out_channels, "out_channels", cls)
+        if isinstance(groups, bool) or not isinstance(groups, Integral) or groups <= 0:
             raise ValueError("groups must be a positive integer")
         if in_channels % groups != 0:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups != 0:
             raise ValueError("out_channels must be divisible by groups")
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError("padding_mode must be one of %s, but got padding_mode=%r"
+                             % (_PADDING_MODES, padding_mode))
         if padding_mode != "zeros":
-            raise ValueError("padding_mode %r is not supported (only 'zeros')" % padding_mode)
-        cls = type(self).__name__
+            if transposed:      # PyTorch's own error for a transposed convolution
+                raise ValueError('Only "zeros" padding mode is supported for %s' % cls)
+            # refused rather than ignored: a silent zero padding would train another model
+            raise NotImplementedError(
+                "%s: padding_mode=%r is not implemented in npconv (only 'zeros'); pad the input "
+                "yourself and use padding=0" % (cls, padding_mode))
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", cls)

@@ -1,5 +1,6 @@
 """``Linear``, ``Identity``, ``Flatten``."""
 import math
+from numbers import Integral
 
 import numpy
 
@@ -8,6 +9,16 @@ from .. import init
 from .module import Module, Parameter
 
 __all__ = ["Linear", "Identity", "Flatten"]
+
+
+def _size_arg(v, name, cls):
+    """A layer size argument (features, channels) as an int >= 0: a float is refused, not
+    truncated (PyTorch: TypeError; a negative size: RuntimeError)."""
+    if isinstance(v, bool) or not isinstance(v, Integral):
+        raise TypeError("%s: %s must be an int, but got %r" % (cls, name, v))
+    if v < 0:
+        raise RuntimeError("%s: %s must be >= 0, but got %d" % (cls, name, v))
+    return int(v)
 
 
 class Identity(Module):
@@ -27,8 +38,8 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = _size_arg(in_features, "in_features", "Linear")
+        self.out_features = _size_arg(out_features, "out_features", "Linear")
         dt = numpy.dtype(dtype or numpy.float32)
         self.weight = Parameter(numpy.empty((self.out_features, self.in_features), dt))
         if bias:
