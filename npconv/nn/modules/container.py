@@ -1,9 +1,10 @@
 """Containers: ``Sequential`` and ``ModuleList``."""
 import collections
+import collections.abc
 import operator
 
 from .activation import ReLU
-from .module import Module
+from .module import Module, _addindent
 from .pooling import MaxPool2d
 
 __all__ = ["Sequential", "ModuleList"]
@@ -41,10 +42,12 @@ class _Appendable:
     """``append``/``extend`` shared by Sequential and ModuleList."""
 
     def append(self, module):
+        """Add ``module`` at the end (named by its position). Returns self."""
         self.add_module(str(len(self)), module)
         return self
 
     def extend(self, modules):
+        """Append each module of ``modules`` in turn. Returns self."""
         for m in modules:
             self.append(m)
         return self
@@ -75,6 +78,7 @@ class Sequential(_Appendable, Module):
                 self.add_module(str(i), m)
 
     def forward(self, input):
+        """Each module in turn on the previous one's output."""
         mods = tuple(self._modules.values())
         n = len(mods)
         i = 0
@@ -157,6 +161,8 @@ class Sequential(_Appendable, Module):
         return module
 
     def insert(self, index, module):
+        """Insert ``module`` before ``index`` (negative: from the end, as ``list.insert``;
+        ``-len <= index <= len`` else IndexError, as PyTorch) and renumber. Returns self."""
         if not isinstance(module, Module):      # PyTorch's check (an AssertionError)
             raise AssertionError("module should be of type: %s, got %s"
                                  % (Module, type(module)))
@@ -164,7 +170,9 @@ class Sequential(_Appendable, Module):
         n = len(items)
         if not -n <= index <= n:
             raise IndexError("Index out of range: %d" % index)
-        items.insert(index % (n + 1) if index < 0 else index, module)
+        # list.insert's meaning (PyTorch's): a negative index counts from the end, so
+        # insert(-1, m) puts m before the last module
+        items.insert(index + n if index < 0 else index, module)
         _renumber(self, items)
         return self
 
@@ -173,7 +181,8 @@ class ModuleList(_Appendable, Module):
     """A list of modules whose parameters are registered (names ``0``, ``1``, ...). It has
     no forward: iterate it in the parent's forward. As PyTorch's: ``ml + other`` is a new
     ModuleList of both's modules (any iterable of modules), ``ml += other`` extends it, and
-    ``pop(i)`` removes and returns a module (a slice: a ModuleList), renumbering the rest."""
+    ``pop(i)`` removes and returns a module (a slice: a ModuleList), renumbering the rest.
+    Its repr shows consecutive identical modules once (``(0-5): 6 x Block(...)``)."""
 
     def __init__(self, modules=None):
         super().__init__()
@@ -196,8 +205,18 @@ class ModuleList(_Appendable, Module):
 
     def __delitem__(self, idx):
         mods = list(self._modules.values())
-        del mods[idx]
+        if isinstance(idx, slice):
+            del mods[idx]
+        else:
+            del mods[_index(idx, len(mods), "ModuleList")]
         _renumber(self, mods)
+
+    def extend(self, modules):
+        """Append every module of the iterable ``modules``; returns self."""
+        if not isinstance(modules, collections.abc.Iterable):
+            raise TypeError("ModuleList.extend should be called with an iterable, but got "
+                            + type(modules).__name__)
+        return super().extend(modules)
 
     def __add__(self, other):
         return type(self)(list(self) + list(other))
@@ -206,14 +225,40 @@ class ModuleList(_Appendable, Module):
         return self.extend(list(modules))       # a snapshot: ``ml += ml`` doubles it
 
     def pop(self, index):
+        """Remove and return the module at ``index`` (a slice: a ModuleList of them),
+        renumbering the rest."""
         module = self[index]
         del self[index]
         return module
 
     def insert(self, index, module):
+        """Insert ``module`` before ``index`` (list.insert's meaning, negative indices
+        included; PyTorch's raises KeyError for a negative index) and renumber."""
         mods = list(self._modules.values())
-        mods.insert(index, module)
+        mods.insert(operator.index(index), module)
         _renumber(self, mods)
 
+    def __repr__(self):
+        # PyTorch's: consecutive modules with the same repr are shown once, "(0-2): 3 x ..."
+        reprs = [repr(m) for m in self]
+        if not reprs:
+            return self._get_name() + "()"
+        blocks = []                     # [first index, last index, repr]
+        for i, r in enumerate(reprs):
+            if blocks and blocks[-1][2] == r:
+                blocks[-1][1] = i
+            else:
+                blocks.append([i, i, r])
+        lines = []
+        for start, end, r in blocks:
+            if start == end:
+                line = "(%d): %s" % (start, r)
+            else:
+                line = "(%d-%d): %d x %s" % (start, end, end - start + 1, r)
+            lines.append(_addindent(line, 2))
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
     def forward(self, *args, **kwargs):
+        """None: a ModuleList only holds modules (PyTorch's raises its generic "missing the
+        required forward" error; this one says what to do instead)."""
         raise NotImplementedError("ModuleList has no forward; iterate over it instead")
