@@ -8,10 +8,12 @@ import collections
 import itertools
 import numbers
 import operator
+import warnings
 import weakref
 
 import numpy
 
+from . import autograd as _autograd
 from . import backend as _backend
 from .autograd import engine as _engine
 from .autograd import grad_mode as _grad_mode
@@ -226,7 +228,10 @@ class Tensor:
     Function's forward/backward see raw arrays.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "grad_fn", "_output_nr", "_version",
+    # ``grad`` and ``requires_grad`` are properties over ``_grad`` and ``_requires_grad``
+    # (their setters check what PyTorch checks); npconv's own hot paths (Function.apply, the
+    # engine) read and write the slots directly.
+    __slots__ = ("data", "_grad", "_requires_grad", "grad_fn", "_output_nr", "_version",
                  "_retains_grad", "__weakref__")
     __array_priority__ = 1000
     # ndarray/NumPy-scalar <op> Tensor returns NotImplemented, so Python calls the Tensor's
@@ -235,12 +240,12 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad=False):
         self.data = _to_array(data, dtype)
-        self.grad = None
+        self._grad = None
         self.grad_fn = None
         self._output_nr = 0
         self._version = [0]
         self._retains_grad = False
-        self.requires_grad = False
+        self._requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
 
@@ -249,12 +254,12 @@ class Tensor:
         """Fast constructor for arrays that are already backend arrays."""
         t = cls.__new__(cls)
         t.data = array
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._output_nr = 0
         t._version = [0]
         t._retains_grad = False
-        t.requires_grad = requires_grad
+        t._requires_grad = requires_grad
         return t
 
     # ---------------------------------------------------------------- properties
@@ -335,22 +340,85 @@ class Tensor:
         return self.detach().numpy().tolist()
 
     def detach(self):
-        """A new leaf sharing this tensor's data, cut from the graph."""
+        """A new leaf sharing this tensor's data and version counter, cut from the graph
+        (an in-place change through either is seen by whoever saved the other)."""
         t = Tensor._wrap(self.data)
         t._version = self._version
         return t
 
-    def requires_grad_(self, requires_grad=True):
-        if requires_grad and self.data.dtype.kind not in "fc":
-            raise RuntimeError("only Tensors of floating point dtype can require gradients "
-                               "(got %s)" % self.data.dtype)
-        if not requires_grad and self.grad_fn is not None:
-            raise RuntimeError("you can only change requires_grad flags of leaf variables.")
-        self.requires_grad = bool(requires_grad)
+    def detach_(self):
+        """Cut this tensor from the graph in place: it becomes a leaf that does not require
+        grad. Refused on a view made by a recorded op, as PyTorch refuses views."""
+        node = self.grad_fn
+        if node is not None:
+            if node._fn._is_view:
+                raise RuntimeError("Can't detach views in-place. Use detach() instead.")
+            if self._retains_grad and node._retain:
+                node._retain.pop(self._output_nr, None)
+        self.grad_fn = None
+        self._output_nr = 0
+        self._retains_grad = False
+        self._requires_grad = False
         return self
 
+    @property
+    def requires_grad(self):
+        """Whether gradients flow to this tensor. Settable on leaves only (floating-point
+        ones to True); on a result of an op, use ``detach()`` instead."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if not isinstance(value, (bool, numpy.bool_)):
+            raise RuntimeError("requires_grad must be a bool, got %s" % type(value).__name__)
+        self._set_requires_grad(bool(value), "and complex ")
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place and return this tensor."""
+        self._set_requires_grad(bool(requires_grad), "")
+        return self
+
+    def _set_requires_grad(self, value, complex_):
+        if value and self.data.dtype.kind not in "fc":
+            raise RuntimeError("only Tensors of floating point %sdtype can require gradients "
+                               "(got %s)" % (complex_, self.data.dtype))
+        if not value and self.grad_fn is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
+        self._requires_grad = value
+
+    @property
+    def grad(self):
+        """The gradient accumulated by ``backward()`` (a Tensor), or None. Populated for
+        leaves, and for non-leaves that called ``retain_grad()`` or were named in
+        ``backward(inputs=...)``; reading it on another non-leaf warns, as in PyTorch."""
+        g = self._grad
+        if g is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(
+                "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. "
+                "Its .grad attribute won't be populated during autograd.backward(). If you "
+                "indeed want the .grad field to be populated for a non-leaf Tensor, use "
+                ".retain_grad() on the non-leaf Tensor. If you access the non-leaf Tensor by "
+                "mistake, make sure you access the leaf Tensor instead.", UserWarning,
+                stacklevel=2)
+        return g
+
+    @grad.setter
+    def grad(self, g):
+        if g is not None:
+            _check_assigned_grad(self, g)
+        self._grad = g
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
     def retain_grad(self):
-        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        """Keep ``.grad`` for this non-leaf tensor after backward (a no-op on a leaf, which
+        keeps it anyway)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
             self._retains_grad = True
             node = self.grad_fn
@@ -360,6 +428,7 @@ class Tensor:
 
     @property
     def retains_grad(self):
+        """True for a non-leaf on which ``retain_grad()`` was called (False for leaves)."""
         return self._retains_grad
 
     def register_hook(self, hook):
@@ -419,30 +488,27 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     # ---------------------------------------------------------------- autograd
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Accumulate the gradient of this tensor into the leaves' ``.grad``.
 
-        ``gradient`` is d(loss)/d(self); it may be omitted only for one-element tensors."""
-        if not self.requires_grad:
-            raise RuntimeError("element 0 of tensors does not require grad and does not have "
-                               "a grad_fn")
-        if gradient is None:
-            if self.data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            g = _backend.get_array_module(self.data).ones(self.data.shape, self.data.dtype)
-        else:
-            g = gradient.data if isinstance(gradient, Tensor) else _to_array(gradient)
-            if type(g) is not type(self.data):
-                src, dst = _backend.device_of(g), _backend.device_of(self.data)
-                if src != dst:
-                    raise RuntimeError("invalid gradient at index 0 - expected device %s but "
-                                       "got %s" % (dst, src))
-            if tuple(g.shape) != self.shape:
-                raise RuntimeError("Mismatch in shape: grad_output[0] has a shape of %s and "
-                                   "output[0] has a shape of %s." % (tuple(g.shape), self.shape))
-            if g.dtype != self.data.dtype:
-                g = g.astype(self.data.dtype)
-        _engine.backward([self], [g], retain_graph=retain_graph)
+        ``gradient`` is d(loss)/d(self) (a Tensor or array of this tensor's shape); it may be
+        omitted only for one-element tensors. ``retain_graph=True`` keeps what the nodes saved,
+        for a second backward through the same graph. ``inputs`` (a Tensor or a sequence of
+        them) restricts accumulation to those tensors. ``create_graph=True`` (higher-order
+        gradients) is not supported: it raises NotImplementedError."""
+        if inputs is None and not create_graph and self.grad_fn is not None:
+            # the common cases (loss.backward(), y.backward(g)), without the general path's
+            # argument handling
+            if gradient is None:
+                if self.data.size != 1:
+                    raise RuntimeError("grad can be implicitly created only for scalar outputs")
+                g = _backend.get_array_module(self.data).ones(self.data.shape, self.data.dtype)
+            else:
+                g = _autograd._make_grads([self], [gradient])[0]
+            _engine.backward([self], [g], retain_graph=bool(retain_graph))
+            return
+        _autograd.backward(self, gradient, retain_graph=retain_graph,
+                           create_graph=create_graph, inputs=inputs)
 
     # ---------------------------------------------------------------- arithmetic
     def __add__(self, o):
@@ -1008,7 +1074,7 @@ class Tensor:
         for this tensor; the version counter lets a pending backward detect the change.
         ``shapes(self_shape, other_shape)`` gives PyTorch's error when ``op`` fails (a rule
         of ``npconv.ops.shape``); a 0-d CPU ``other`` of a device tensor is moved there."""
-        if _grad_mode._State.enabled and (
+        if _grad_mode.is_grad_enabled() and (
                 self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             if self.grad_fn is None and self.requires_grad:
                 raise RuntimeError("a leaf Variable that requires grad is being used in an "
@@ -1084,6 +1150,28 @@ class Tensor:
 
 
 _function._Tensor = Tensor
+
+
+def _check_assigned_grad(t, g):
+    """``t.grad = g``: refuse what PyTorch refuses (a non-Tensor, another shape, dtype or
+    device), so an optimizer never updates a parameter with a gradient that does not fit."""
+    if not isinstance(g, Tensor):
+        raise TypeError("assigned grad expected to be a Tensor or None but got grad of type %s"
+                        % type(g).__name__)
+    if tuple(g.data.shape) != tuple(t.data.shape):
+        raise RuntimeError("attempting to assign a gradient of size %s to a tensor of size %s. "
+                           "Please ensure that the gradient and the tensor are the same size"
+                           % (list(g.data.shape), list(t.data.shape)))
+    if g.data.dtype != t.data.dtype:
+        raise RuntimeError("attempting to assign a gradient with dtype %s to a tensor with "
+                           "dtype %s. The gradient must have the tensor's dtype"
+                           % (g.data.dtype, t.data.dtype))
+    if type(g.data) is not type(t.data):
+        src, dst = _backend.device_of(g.data), _backend.device_of(t.data)
+        if src != dst:
+            raise RuntimeError("attempting to assign a gradient located on device %s to a "
+                               "tensor located on device %s. Please ensure that the gradient "
+                               "and the tensor are on the same device" % (src, dst))
 
 
 def _as_nd(a):

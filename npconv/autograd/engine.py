@@ -1,4 +1,5 @@
-"""Reverse-mode traversal: ``backward(tensors, grads, retain_graph)``.
+"""Reverse-mode traversal: ``backward(tensors, grads, retain_graph, inputs, capture)``
+(``inputs``/``capture`` serve ``backward(inputs=...)`` and ``autograd.grad``).
 
 Nodes are visited in decreasing *generation* (a node's generation is one more than the
 largest of its inputs'), so every node runs after all the nodes that consume its outputs,
@@ -40,14 +41,14 @@ def sum_to_shape(g, shape):
 
 def _accumulate_leaf(leaf, g):
     T = _function._Tensor
-    if leaf.grad is None:
+    if leaf._grad is None:
         # a fresh, writable array the leaf owns: g may be a read-only broadcast view, or
         # shared with another edge or with a saved buffer (optimizers update .grad in place)
-        leaf.grad = T._wrap(g.copy())
+        leaf._grad = T._wrap(g.copy())
     else:
         # out of place: the old grad may be in use elsewhere
-        s = leaf.grad.data + g
-        leaf.grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
+        s = leaf._grad.data + g
+        leaf._grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
 
 
 def _as_array(g, node):
@@ -62,10 +63,16 @@ def _as_array(g, node):
     return g
 
 
-def backward(tensors, grads, retain_graph=False):
+def backward(tensors, grads, retain_graph=False, inputs=None, capture=False):
     """Accumulate d(sum_i <tensors[i], grads[i]>)/d(leaf) into every leaf's ``.grad``.
 
     ``tensors`` are Tensors that require grad; ``grads`` raw arrays of the same shapes.
+
+    ``inputs`` (Tensors that require grad) restricts the work to them: only the nodes on a
+    path to one of them run, and only they receive gradients: into ``.grad`` (a non-leaf
+    among them must already retain its grad), or, with ``capture=True``, nowhere: the
+    gradients are returned instead, one per input (None for an input the outputs do not
+    depend on). That is ``autograd.grad``.
     """
     pending = {}        # node -> list of output gradients (None until one arrives)
     heap = []
@@ -74,14 +81,25 @@ def backward(tensors, grads, retain_graph=False):
     pop = heapq.heappop
     leaf_hooks = _LEAF_HOOKS
     held = {}           # id(leaf) -> [leaf, summed gradient]: leaves with hooks (see _hold)
+    if inputs is None:
+        visit = run = wanted = captured = None
+    else:
+        # run: the nodes to execute; visit: those, plus the nodes whose outputs are inputs
+        # (reached to read their gradient, not executed unless also in run); wanted: id of
+        # each leaf input; out_keys: (node, output_nr) of each non-leaf input
+        wanted, out_keys, run = _restrict(tensors, inputs)
+        visit = run.union(k[0] for k in out_keys)
+        captured = {} if capture else None
     for t, g in zip(tensors, grads):
         node = t.grad_fn
         if node is None:
-            if t.requires_grad:
-                if leaf_hooks and id(t) in leaf_hooks:
+            if t._requires_grad and (wanted is None or id(t) in wanted):
+                if (leaf_hooks and id(t) in leaf_hooks) or wanted is not None:
                     _hold(held, t, g)
                 else:
                     _accumulate_leaf(t, g)
+            continue
+        if visit is not None and node not in visit:
             continue
         slot = pending.get(node)
         if slot is None:
@@ -100,6 +118,13 @@ def backward(tensors, grads, retain_graph=False):
             _run_node_hooks(node, gouts)
         if node._retain:
             _retain_grads(node, gouts)
+        if visit is not None:
+            if captured is not None:
+                for nr, g in enumerate(gouts):
+                    if g is not None and (node, nr) in out_keys:
+                        captured[(node, nr)] = g
+            if node not in run:
+                continue            # only its outputs' gradients were wanted
         if node._freed:
             node.saved_tensors  # raises the "backward a second time" error
         fn = node._fn
@@ -139,10 +164,15 @@ def backward(tensors, grads, retain_graph=False):
                 from .anomaly import _check_finite
                 _check_finite(g, node, "backward")
             if nr is None:
-                if leaf_hooks and id(target) in leaf_hooks:
+                if visit is not None:
+                    if id(target) in wanted:
+                        _hold(held, target, g)
+                elif leaf_hooks and id(target) in leaf_hooks:
                     _hold(held, target, g)
                 else:
                     _accumulate_leaf(target, g)
+                continue
+            if visit is not None and target not in visit:
                 continue
             slot = pending.get(target)
             if slot is None:
@@ -157,7 +187,57 @@ def backward(tensors, grads, retain_graph=False):
         entry = leaf_hooks.get(id(leaf))
         if entry is not None:
             g = _call_hooks(entry[1], g)
-        _accumulate_leaf(leaf, g)
+        if captured is not None:
+            captured[id(leaf)] = g
+        else:
+            _accumulate_leaf(leaf, g)
+    if captured is not None:
+        return [captured.get(id(t) if t.grad_fn is None else (t.grad_fn, t._output_nr))
+                for t in inputs]
+    return None
+
+
+def _restrict(roots, inputs):
+    """For ``backward(inputs=...)`` and ``autograd.grad``: the ids of the leaf inputs, the
+    (node, output_nr) of the others, and the set of nodes from which one of them can be
+    reached (the only nodes worth executing)."""
+    wanted = set()
+    out_keys = set()
+    for t in inputs:
+        if t.grad_fn is None:
+            wanted.add(id(t))
+        else:
+            out_keys.add((t.grad_fn, t._output_nr))
+    # every node reachable from the roots, then decided in increasing generation: a node's
+    # inputs' nodes always have a smaller generation, so they are decided before it
+    seen = set()
+    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for e in node._edges:
+            if e and e[1] is not None and e[0] not in seen:
+                stack.append(e[0])
+    run = set()
+    for node in sorted(seen, key=_generation_of):
+        for e in node._edges:
+            if not e:
+                continue
+            if e[1] is None:
+                if id(e[0]) in wanted:
+                    break
+            elif e[0] in run or (e[0], e[1]) in out_keys:
+                break
+        else:
+            continue
+        run.add(node)
+    return wanted, out_keys, run
+
+
+def _generation_of(node):
+    return node._generation
 
 
 def _hold(held, leaf, g):
@@ -170,17 +250,17 @@ def _hold(held, leaf, g):
 
 def _check_count(fn, gin, edges):
     """backward returned more or fewer gradients than forward had arguments: trailing Nones
-    are dropped (PyTorch accepts them); missing ones are fine only where no gradient is
-    needed."""
+    are dropped (PyTorch accepts them). Fewer is an error for a user's Function, as in
+    PyTorch, even where the missing ones need no gradient; npconv's own ops may omit the
+    trailing options (stride, axis) that never get one."""
     n = len(edges)
     if len(gin) > n:
         if all(g is None for g in gin[n:]):
             return gin[:n]
-    elif not any(edges[len(gin):]):
+    elif fn._npconv_op and not any(edges[len(gin):]):
         return gin
     raise RuntimeError("function %sBackward returned an incorrect number of gradients "
-                       "(expected %d, got %d): one per forward input"
-                       % (fn.__name__, n, len(gin)))
+                       "(expected %d, got %d)" % (fn.__name__, n, len(gin)))
 
 
 def _gradient_for_non_tensor(fn, edges, gin):
@@ -240,7 +320,7 @@ def register_hook(t, hook):
     replaces it."""
     if not callable(hook):
         raise TypeError("register_hook expected a callable, got %s" % type(hook).__name__)
-    if not t.requires_grad:
+    if not t._requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
     key = next(_hook_ids)
     node = t.grad_fn
@@ -266,14 +346,16 @@ def _call_hooks(hooks, g):
         if r is None:
             continue
         new = r.data if isinstance(r, T) else r
-        if getattr(new, "shape", None) != g.shape or new.dtype != g.dtype:
-            raise RuntimeError(
-                "hook %s returned a gradient of %s; expected shape %s and dtype %s, as the "
-                "gradient it was given" % (
-                    getattr(hook, "__name__", repr(hook)),
-                    "shape %s, dtype %s" % (tuple(new.shape), new.dtype)
-                    if hasattr(new, "shape") and hasattr(new, "dtype") else type(r).__name__,
-                    tuple(g.shape), g.dtype))
+        name = getattr(hook, "__name__", repr(hook))
+        if not (hasattr(new, "shape") and hasattr(new, "dtype")):
+            raise TypeError("expected Tensor, but hook '%s' returned '%s'"
+                            % (name, type(r).__name__))
+        if new.shape != g.shape:
+            raise RuntimeError("hook '%s' has changed the size of value (was %s got %s)"
+                               % (name, tuple(g.shape), tuple(new.shape)))
+        if new.dtype != g.dtype:
+            raise RuntimeError("hook '%s' has changed the type of value (was %s got %s)"
+                               % (name, g.dtype, new.dtype))
         g = new
     return g
 
@@ -290,8 +372,8 @@ def _retain_grads(node, gouts):
         t = ref()
         g = gouts[nr]
         if t is not None and g is not None:
-            s = g.copy() if t.grad is None else t.grad.data + g
-            t.grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
+            s = g.copy() if t._grad is None else t._grad.data + g
+            t._grad = T._wrap(numpy.asarray(s) if isinstance(s, _generic) else s)
 
 
 def _fill_zeros(node, gouts):

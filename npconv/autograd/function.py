@@ -20,7 +20,7 @@ math then reads as plain NumPy, and the Tensor layer alone records the graph.
 """
 import numpy
 
-from .grad_mode import _State as _grad_state
+from .grad_mode import _get as _grad_enabled   # the ContextVar.get itself: a C call
 
 __all__ = ["Function", "FunctionCtx"]
 
@@ -80,8 +80,9 @@ class FunctionCtx:
             raise RuntimeError(
                 "Trying to backward through the graph a second time (or directly access saved "
                 "tensors after they have already been freed). Saved intermediate values of the "
-                "graph are freed when you call .backward(). Specify retain_graph=True if you "
-                "need to backward through the graph a second time.")
+                "graph are freed when you call .backward() or autograd.grad(). Specify "
+                "retain_graph=True if you need to backward through the graph a second time or "
+                "if you need to access saved tensors after calling backward.")
         if self._saved_versions:
             # (counter, version at save, what was saved): the counter is the Tensor's
             # ``_version`` list, shared with its views and detach()ed aliases
@@ -187,14 +188,14 @@ class Function:
         for a in args:
             if isinstance(a, T):
                 raw.append(a.data)
-                if a.requires_grad:
+                if a._requires_grad:
                     record = True
             else:
                 raw.append(a)
         if not record:
             ctx = FunctionCtx(cls, _no_needs(len(args)))
-        elif _grad_state.enabled:
-            needs = tuple([isinstance(a, T) and a.requires_grad for a in args])
+        elif _grad_enabled():
+            needs = tuple([isinstance(a, T) and a._requires_grad for a in args])
             ctx = FunctionCtx(cls, needs)
         else:
             # under no_grad nothing is recorded, but needs_input_grad still tells which
@@ -210,7 +211,7 @@ class Function:
 
         if type(out) is not tuple:                   # the common case: one output
             if type(out) is not _ndarray:
-                out = _check_output(cls, out, T)
+                out = _check_output(cls, out, T, args)
             if not record or out.dtype.kind not in "fc" or (
                     ctx._non_differentiable and id(out) in ctx._non_differentiable):
                 t = wrap(out)
@@ -219,7 +220,8 @@ class Function:
                 return t
             multi = False
         else:
-            out = tuple([o if type(o) is _ndarray else _check_output(cls, o, T) for o in out])
+            out = tuple([o if type(o) is _ndarray else _check_output(cls, o, T, args)
+                         for o in out])
             multi = True
             if not record:
                 tensors = tuple([wrap(o) for o in out])
@@ -318,12 +320,19 @@ def _check_kwargs(cls, kwargs, T):
                             "Tensor for keyword '%s'" % (cls.__name__, k))
 
 
-def _check_output(cls, out, T):
+def _check_output(cls, out, T, args):
     """A forward output that is not a NumPy array: NumPy scalars (what reductions return)
     become 0-d arrays, other backends' arrays pass, anything else is an error."""
     if isinstance(out, _generic):
         return _asarray(out)
     if isinstance(out, T):
+        for i, a in enumerate(args):
+            if isinstance(a, T) and isinstance(a.data, T):
+                # the usual cause: ``p.data = p.data - lr * p.grad`` (a Tensor, in npconv)
+                raise TypeError(
+                    "%s: the .data of argument %d is a Tensor; npconv's .data must be a raw "
+                    "NumPy/CuPy array (assign p.data = p.data - lr * p.grad.data, or update "
+                    "in place under no_grad: p.sub_(lr * p.grad))" % (cls.__name__, i))
         raise TypeError("%s.forward returned a Tensor; built-in style Functions compute on raw "
                         "arrays: return its .data (or an array)" % cls.__name__)
     if not (hasattr(out, "dtype") and hasattr(out, "shape")):

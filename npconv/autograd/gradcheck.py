@@ -14,8 +14,10 @@ from . import grad_mode
 __all__ = ["gradcheck", "GradcheckError"]
 
 
-class GradcheckError(AssertionError):
-    """The analytic and numeric gradients disagree (or backward gave none)."""
+class GradcheckError(RuntimeError, AssertionError):
+    """The analytic and numeric gradients disagree (or backward gave none). A RuntimeError,
+    as PyTorch's GradcheckError, and an AssertionError, so a test that catches either
+    sees it."""
 
 
 def _as_tuple(x):
