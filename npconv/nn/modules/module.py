@@ -151,29 +151,27 @@ class Module:
             for hid, hook in tuple(self._forward_hooks.items()):
                 if hid in self._forward_hooks_always_called:
                     called.add(hid)
-                if hid in self._forward_hooks_with_kwargs:
-                    res = hook(self, args, kwargs, result)
-                else:
-                    res = hook(self, args, result)
-                if res is not None:
-                    result = res
+                result = self._run_forward_hook(hid, hook, args, kwargs, result)
             return result
         except Exception:
             for hid, hook in tuple(self._forward_hooks.items()):
                 if hid not in self._forward_hooks_always_called or hid in called:
                     continue
                 try:
-                    if hid in self._forward_hooks_with_kwargs:
-                        res = hook(self, args, kwargs, result)
-                    else:
-                        res = hook(self, args, result)
-                    if res is not None:
-                        result = res
+                    result = self._run_forward_hook(hid, hook, args, kwargs, result)
                 except Exception as e:
                     warnings.warn("module forward hook with ``always_call=True`` raised an "
                                   "exception that was silenced as another error was raised "
                                   "in forward: %s" % e, stacklevel=2)
             raise
+
+    def _run_forward_hook(self, hid, hook, args, kwargs, result):
+        """One forward hook: its return value, when not None, replaces the output."""
+        if hid in self._forward_hooks_with_kwargs:
+            res = hook(self, args, kwargs, result)
+        else:
+            res = hook(self, args, result)
+        return result if res is None else res
 
     def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
         """Run ``hook(module, args)`` before every forward (``args``: the positional inputs;
