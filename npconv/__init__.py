@@ -13,12 +13,16 @@ from . import autograd, backend, testing
 from .autograd import (Function, detect_anomaly, enable_grad, gradcheck, is_grad_enabled,
                        no_grad, set_grad_enabled)
 from .backend import Device as device, get_array_module
-from .factory import (abs, amax, amin, arange, argmax, argmin, cat, clamp, clip, concat,
-                      empty, empty_like, exp, eye, flatten, flip, from_numpy, full, full_like,
-                      is_tensor, linspace, log, log_softmax, matmul, max, maximum, mean, min,
-                      minimum, ones, ones_like, permute, rand, rand_like, randint, randn,
-                      randn_like, relu, reshape, sigmoid, softmax, sqrt, squeeze, stack, std,
-                      sum, tanh, transpose, unsqueeze, var, where, zeros, zeros_like)
+from .factory import (abs, allclose, amax, amin, arange, argmax, argmin, argsort, bmm, cat,
+                      ceil, chunk, clamp, clip, concat, cos, cumsum, dot, empty, empty_like,
+                      equal, exp, expm1, eye, flatten, flip, floor, from_numpy, full,
+                      full_like, gather, ger, index_select, is_tensor, isfinite, isinf, isnan,
+                      linspace, log, log1p, log_softmax, masked_fill, matmul, max, maximum,
+                      mean, min, minimum, mm, mv, nan_to_num, norm, ones, ones_like, outer,
+                      permute, prod, rand, rand_like, randint, randn, randn_like, reciprocal,
+                      relu, reshape, round, rsqrt, sigmoid, sin, softmax, sort, split, sqrt,
+                      squeeze, stack, std, sum, t, tanh, topk, transpose, trunc, unbind,
+                      unsqueeze, var, where, zeros, zeros_like)
 from .random import manual_seed, initial_seed
 from .tensor import Tensor, tensor
 

@@ -16,7 +16,11 @@ __all__ = ["zeros", "ones", "full", "empty", "arange", "linspace", "eye", "randn
            "sqrt", "abs", "matmul", "sum", "mean", "var", "std", "max", "min", "argmax",
            "argmin", "amax", "amin", "clip", "relu", "sigmoid", "tanh", "softmax",
            "log_softmax", "flatten", "flip", "reshape", "transpose", "permute", "squeeze",
-           "unsqueeze", "from_numpy", "is_tensor"]
+           "unsqueeze", "from_numpy", "is_tensor", "sin", "cos", "floor", "ceil", "round",
+           "trunc", "log1p", "expm1", "reciprocal", "rsqrt", "isnan", "isinf", "isfinite",
+           "nan_to_num", "masked_fill", "prod", "cumsum", "norm", "sort", "argsort", "topk",
+           "t", "split", "chunk", "unbind", "gather", "index_select", "mm", "bmm", "mv", "dot",
+           "outer", "ger", "allclose", "equal"]
 
 
 def _make(arr, requires_grad):
@@ -311,6 +315,41 @@ transpose = _method("transpose")
 permute = _method("permute")
 squeeze = _method("squeeze")
 unsqueeze = _method("unsqueeze")
+sin = _method("sin")
+cos = _method("cos")
+floor = _method("floor")
+ceil = _method("ceil")
+round = _method("round")
+trunc = _method("trunc")
+log1p = _method("log1p")
+expm1 = _method("expm1")
+reciprocal = _method("reciprocal")
+rsqrt = _method("rsqrt")
+isnan = _method("isnan")
+isinf = _method("isinf")
+isfinite = _method("isfinite")
+nan_to_num = _method("nan_to_num")
+masked_fill = _method("masked_fill")
+prod = _method("prod")
+cumsum = _method("cumsum")
+norm = _method("norm")
+sort = _method("sort")
+argsort = _method("argsort")
+topk = _method("topk")
+t = _method("t")
+split = _method("split")
+chunk = _method("chunk")
+unbind = _method("unbind")
+gather = _method("gather")
+index_select = _method("index_select")
+mm = _method("mm")
+bmm = _method("bmm")
+mv = _method("mv")
+dot = _method("dot")
+outer = _method("outer")
+ger = outer
+allclose = _method("allclose")
+equal = _method("equal")
 
 
 def flip(input, dims):

@@ -163,6 +163,10 @@ def _operand(x):
 
 MinMax = collections.namedtuple("MinMax", ["values", "indices"])
 MinMax.__doc__ = "What ``max(dim)``/``min(dim)`` return: ``values`` and ``indices``."
+SortResult = collections.namedtuple("sort", ["values", "indices"])
+SortResult.__doc__ = "What ``sort`` returns: ``values`` and ``indices``."
+TopKResult = collections.namedtuple("topk", ["values", "indices"])
+TopKResult.__doc__ = "What ``topk`` returns: ``values`` and ``indices``."
 
 
 def _coerce(t, o, true_div=False):
@@ -691,6 +695,154 @@ class Tensor:
     def log_softmax(self, dim):
         return _act.LogSoftmax.apply(self, _dim(dim, self.ndim))
 
+    # elementwise math: integer and bool input computes in float32 (PyTorch's default dtype)
+    def sin(self):
+        return _ar.Sin.apply(_floating(self))
+
+    def cos(self):
+        return _ar.Cos.apply(_floating(self))
+
+    def log1p(self):
+        return _ar.Log1p.apply(_floating(self))
+
+    def expm1(self):
+        return _ar.Expm1.apply(_floating(self))
+
+    def reciprocal(self):
+        return _ar.Reciprocal.apply(_floating(self))
+
+    def rsqrt(self):
+        return _ar.Rsqrt.apply(_floating(self))
+
+    # rounding keeps integer tensors as they are (a copy), as PyTorch; floats get a zero
+    # gradient
+    def floor(self):
+        return _rounded(self, _ar.Floor)
+
+    def ceil(self):
+        return _rounded(self, _ar.Ceil)
+
+    def trunc(self):
+        return _rounded(self, _ar.Trunc)
+
+    def round(self, decimals=0):
+        """Round half to even (``round(2.5) == 2``), to ``decimals`` places, as PyTorch."""
+        return _rounded(self, _ar.Round, decimals=operator.index(decimals))
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        """NaN -> ``nan``, inf -> ``posinf``, -inf -> ``neginf`` (None: the dtype's largest
+        and lowest finite values). The replaced elements get no gradient."""
+        if self.data.dtype.kind not in "fc":
+            return Tensor._wrap(self.data.copy())       # nothing to replace
+        return _ar.NanToNum.apply(self, nan=nan, posinf=posinf, neginf=neginf)
+
+    def masked_fill(self, mask, value):
+        """``value`` where the boolean ``mask`` is True, this tensor elsewhere (the two
+        broadcast). ``value``: a number or a 0-d tensor (its gradient is the sum of the
+        gradient at the filled places), cast to this tensor's dtype."""
+        if not isinstance(mask, Tensor):
+            mask = Tensor(mask)
+        if mask.data.dtype != numpy.bool_:
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with "
+                               "dtype %s" % mask.data.dtype)
+        if isinstance(value, Tensor):
+            if value.data.ndim:
+                raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, "
+                                   "but got tensor with %d dimension(s)." % value.data.ndim)
+            if value.data.dtype != self.data.dtype:
+                value = value.to(self.data.dtype)
+        else:
+            if isinstance(value, numpy.generic):
+                value = value.item()
+            if not isinstance(value, numbers.Number):
+                raise TypeError("masked_fill(): argument 'value' must be a Number or a 0-d "
+                                "Tensor, not %s" % type(value).__name__)
+            xp = _backend.get_array_module(self.data)
+            value = Tensor._wrap(xp.full((), value, dtype=self.data.dtype))
+        try:
+            return _ar.Where.apply(mask, value, self)
+        except Exception:
+            moved = _failed((mask, value, self))
+            return moved[2].masked_fill(moved[0], moved[1])
+
+    def where(self, condition, other):
+        """``npconv.where(condition, self, other)``: this tensor where ``condition``."""
+        from .factory import where      # (factory imports this module)
+        return where(condition, self, other)
+
+    # linear algebra with PyTorch's fixed ranks (``@`` broadcasts; these refuse)
+    def mm(self, mat2):
+        """(n, m) @ (m, p) -> (n, p)."""
+        mat2 = _matmul_operand(self, mat2, True)
+        if self.data.ndim != 2:
+            raise RuntimeError("self must be a matrix")
+        if mat2.data.ndim != 2:
+            raise RuntimeError("mat2 must be a matrix")
+        if self.data.shape[1] != mat2.data.shape[0]:
+            raise RuntimeError("mat1 and mat2 shapes cannot be multiplied (%dx%d and %dx%d)"
+                               % (self.data.shape + mat2.data.shape))
+        return _ar.MatMul.apply(self, mat2)
+
+    def bmm(self, mat2):
+        """(b, n, m) @ (b, m, p) -> (b, n, p), no broadcasting of the batch."""
+        mat2 = _matmul_operand(self, mat2, True)
+        if self.data.ndim != 3:
+            raise RuntimeError("batch1 must be a 3D tensor")
+        if mat2.data.ndim != 3:
+            raise RuntimeError("batch2 must be a 3D tensor")
+        b, _, m = self.data.shape
+        if mat2.data.shape[:2] != (b, m):
+            raise RuntimeError("Expected size for first two dimensions of batch2 tensor to "
+                               "be: [%d, %d] but got: [%d, %d]."
+                               % ((b, m) + tuple(mat2.data.shape[:2])))
+        return _ar.MatMul.apply(self, mat2)
+
+    def mv(self, vec):
+        """(n, m) @ (m,) -> (n,)."""
+        vec = _matmul_operand(self, vec, True)
+        if self.data.ndim != 2 or vec.data.ndim != 1:
+            raise RuntimeError("vector + matrix @ vector expected, got 1, %d, %d"
+                               % (self.data.ndim, vec.data.ndim))
+        if self.data.shape[1] != vec.data.shape[0]:
+            raise RuntimeError("size mismatch, got input (%d), mat (%dx%d), vec (%d)"
+                               % ((self.data.shape[0],) + self.data.shape
+                                  + vec.data.shape))
+        return _ar.MatMul.apply(self, vec)
+
+    def dot(self, other):
+        """sum_i a_i b_i of two 1-D tensors of one length and dtype -> 0-d."""
+        other = _operand(other)
+        if not isinstance(other, Tensor):
+            raise TypeError("dot(): argument 'tensor' must be Tensor, not %s"
+                            % type(other).__name__)
+        if self.data.ndim != 1 or other.data.ndim != 1:
+            raise RuntimeError("1D tensors expected, but got %dD and %dD tensors"
+                               % (self.data.ndim, other.data.ndim))
+        if self.data.dtype != other.data.dtype:
+            raise RuntimeError("dot : expected both vectors to have same dtype, but found "
+                               "%s and %s" % (_torch_name(self.data.dtype),
+                                              _torch_name(other.data.dtype)))
+        n, m = self.data.shape[0], other.data.shape[0]
+        if n != m:
+            raise RuntimeError("inconsistent tensor size, expected tensor [%d] and src [%d] to "
+                               "have the same number of elements, but got %d and %d elements "
+                               "respectively" % (n, m, n, m))
+        return _ar.MatMul.apply(self, other)
+
+    def outer(self, vec2):
+        """(n,) x (m,) -> (n, m): y_ij = a_i b_j (dtypes promoted, as a product)."""
+        vec2 = _operand(vec2)
+        if not isinstance(vec2, Tensor):
+            raise TypeError("outer(): argument 'vec2' must be Tensor, not %s"
+                            % type(vec2).__name__)
+        for name, t in (("self", self), ("vec2", vec2)):
+            if t.data.ndim != 1:
+                raise RuntimeError("outer: Expected 1-D argument %s, but got %d-D"
+                                   % (name, t.data.ndim))
+        return self.reshape(-1, 1) * vec2.reshape(1, -1)
+
+    ger = outer
+
     # ---------------------------------------------------------------- comparisons (no grad)
     def _compare(self, o, op):
         try:
@@ -769,6 +921,16 @@ class Tensor:
         return Tensor._wrap(~self.data)
 
     logical_not = __invert__
+
+    # floating-point classification: bool results, no gradient
+    def isnan(self):
+        return Tensor._wrap(_backend.get_array_module(self.data).isnan(self.data))
+
+    def isinf(self):
+        return Tensor._wrap(_backend.get_array_module(self.data).isinf(self.data))
+
+    def isfinite(self):
+        return Tensor._wrap(_backend.get_array_module(self.data).isfinite(self.data))
 
     def any(self, dim=None, keepdim=False):
         return self._logical_reduce("any", dim, keepdim)
@@ -867,6 +1029,71 @@ class Tensor:
             return Tensor._wrap(xp.zeros((), numpy.int64))
         r = find(self.data, axis=dim)
         return Tensor._wrap(xp.expand_dims(r, dim) if keepdim else r)
+
+    def prod(self, dim=None, keepdim=False, dtype=None):
+        """The product of all elements, or over the one axis ``dim``. Integer and bool
+        tensors give int64, as PyTorch (NumPy's uint8 product would be uint64)."""
+        if isinstance(dim, (tuple, list)):
+            raise TypeError("prod(): argument 'dim' must be int, not %s" % type(dim).__name__)
+        t = self if dtype is None else self.to(dtype)
+        if dim is not None:
+            dim = _dim(dim, t.data.ndim)
+        out = _red.Prod.apply(t, dim, keepdim)
+        if out.data.dtype.kind in "biu" and out.data.dtype != numpy.int64:
+            out = Tensor._wrap(out.data.astype(numpy.int64))
+        return out
+
+    def cumsum(self, dim, dtype=None):
+        """Running sums along ``dim``: y_i = x_0 + ... + x_i. Integer and bool tensors give
+        int64, as PyTorch; ``dtype`` casts the input first."""
+        dim = _dim(dim, self.data.ndim)
+        t = self if dtype is None else self.to(dtype)
+        if t.data.ndim == 0:
+            return t.clone()                    # one element: its own running sum
+        kind = t.data.dtype.kind
+        return _red.Cumsum.apply(t, dim, numpy.int64 if kind in "biu" else None)
+
+    def norm(self, p="fro", dim=None, keepdim=False):
+        """The vector p-norm of all elements or over ``dim`` (an int or a tuple): p a number
+        (``inf``, ``-inf``, 0 included) or 'fro' (the 2-norm). Floating-point tensors only,
+        as PyTorch."""
+        if self.data.dtype.kind not in "fc":
+            raise RuntimeError("linalg.vector_norm: Expected a floating point or complex "
+                               "tensor as input. Got %s" % _torch_name(self.data.dtype))
+        if p == "fro" or p is None:
+            p = 2.0
+        elif isinstance(p, str):
+            raise NotImplementedError("norm(p=%r) is not supported by npconv: p must be a "
+                                      "number or 'fro'" % p)
+        dim = None if dim is None else _dim_tuple(_dims(dim), self.data.ndim)
+        return _red.Norm.apply(self, float(p), dim, keepdim)
+
+    def sort(self, dim=-1, descending=False, stable=False):
+        """The named tuple ``(values, indices)`` along ``dim``; always stable here (equal
+        elements keep their order; ``stable`` is accepted for PyTorch's signature). NaN
+        counts as the largest value."""
+        dim = _dim(dim, self.data.ndim)
+        if self.data.ndim == 0:
+            v, i = _red.Sort.apply(self.reshape(1), 0, bool(descending))
+            return SortResult(v.reshape(()), i.reshape(()))
+        return SortResult(*_red.Sort.apply(self, dim, bool(descending)))
+
+    def argsort(self, dim=-1, descending=False, stable=False):
+        """The indices that sort along ``dim`` (``sort(...).indices``)."""
+        return self.detach().sort(dim, descending).indices
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        """The named tuple ``(values, indices)`` of the ``k`` largest (``largest=False``:
+        smallest) along ``dim``, in order (``sorted`` is accepted; they are always sorted)."""
+        k = operator.index(k)
+        dim = _dim(dim, self.data.ndim)
+        n = self.data.shape[dim] if self.data.ndim else 1
+        if not 0 <= k <= n:
+            raise RuntimeError("selected index k out of range")
+        if self.data.ndim == 0:
+            v, i = self.reshape(1).topk(k, 0, largest)
+            return TopKResult(v.reshape(()), i.reshape(())) if k else TopKResult(v, i)
+        return TopKResult(*_red.Sort.apply(self, dim, bool(largest), k))
 
     # ---------------------------------------------------------------- shapes
     def reshape(self, *shape):
@@ -980,6 +1207,145 @@ class Tensor:
                 raise
             raise RuntimeError(msg) from None
 
+    def t(self):
+        """The transpose of a matrix; a 0-d or 1-d tensor as it is (a view)."""
+        if self.data.ndim > 2:
+            raise RuntimeError("t() expects a tensor with <= 2 dimensions, but self is %dD"
+                               % self.data.ndim)
+        return _sh.Permute.apply(self, tuple(reversed(range(self.data.ndim))))
+
+    @property
+    def mT(self):
+        """The last two axes swapped: a batch of matrices transposed."""
+        if self.data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of "
+                               "matrices. Got %d-D tensor." % self.data.ndim)
+        return self.transpose(-2, -1)
+
+    def view_as(self, other):
+        return self.view(other.shape)
+
+    def reshape_as(self, other):
+        return self.reshape(other.shape)
+
+    def expand_as(self, other):
+        return self.expand(other.shape)
+
+    def split(self, split_size_or_sections, dim=0):
+        """A tuple of views along ``dim``: pieces of ``split_size`` (the last one smaller),
+        or of the sizes listed, which must add up to the size of ``dim``."""
+        if self.data.ndim == 0:
+            raise RuntimeError("split expects at least a 1-dimensional tensor")
+        dim = _dim(dim, self.data.ndim)
+        n = self.data.shape[dim]
+        if isinstance(split_size_or_sections, (tuple, list)):
+            sizes = [operator.index(s) for s in split_size_or_sections]
+            if any(s < 0 for s in sizes) or sum(sizes) != n:
+                if any(s < 0 for s in sizes):
+                    raise RuntimeError("split_with_sizes expects split_sizes have only "
+                                       "non-negative entries, but got split_sizes=%s" % sizes)
+                raise RuntimeError("split_with_sizes expects split_sizes to sum exactly to %d "
+                                   "(input tensor's size at dimension %d), but got "
+                                   "split_sizes=%s" % (n, dim, sizes))
+        else:
+            size = operator.index(split_size_or_sections)
+            if size < 0:
+                raise RuntimeError("split expects split_size be non-negative, but got "
+                                   "split_size=%d" % size)
+            if size == 0 and n:
+                raise RuntimeError("split_size can only be 0 if dimension size is 0, but got "
+                                   "dimension size of %d" % n)
+            sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
+        pieces = []
+        start = 0
+        lead = (slice(None),) * dim
+        for s in sizes:
+            pieces.append(_ix.Slice.apply(self, lead + (slice(start, start + s),)))
+            start += s
+        return tuple(pieces)
+
+    def chunk(self, chunks, dim=0):
+        """At most ``chunks`` views along ``dim``, each of ceil(size / chunks) elements (the
+        last one smaller; fewer pieces when they run out first, as PyTorch)."""
+        chunks = operator.index(chunks)
+        if chunks <= 0:
+            raise RuntimeError("chunk expects `chunks` to be greater than 0, got: %d" % chunks)
+        if self.data.ndim == 0:
+            raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+        n = self.data.shape[_dim(dim, self.data.ndim)]
+        if n == 0:
+            return self.split([0] * chunks, dim)
+        return self.split(-(-n // chunks), dim)
+
+    def unbind(self, dim=0):
+        """The slices along ``dim``, as a tuple of views with that axis removed."""
+        if self.data.ndim == 0:
+            raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+        dim = _dim(dim, self.data.ndim)
+        lead = (slice(None),) * dim
+        return tuple(_ix.Slice.apply(self, lead + (i,)) for i in range(self.data.shape[dim]))
+
+    def repeat(self, *sizes):
+        """This tensor tiled ``sizes[i]`` times along axis i (new leading axes when more
+        sizes than dims are given): a copy, as PyTorch's repeat (NumPy's ``tile``)."""
+        sizes = _shape_args(sizes)
+        if len(sizes) < self.data.ndim:
+            raise RuntimeError("Number of dimensions of repeat dims can not be smaller than "
+                               "number of dimensions of tensor")
+        if any(s < 0 for s in sizes):
+            raise RuntimeError("Trying to create tensor with negative dimension %d: %s"
+                               % (min(sizes), list(sizes)))
+        return _sh.Repeat.apply(self, sizes)
+
+    def gather(self, dim, index):
+        """y[..., i, ...] = x[..., index[..., i, ...], ...] along ``dim``: y has the shape of
+        ``index`` (int64, the same number of dims, no larger than this tensor off ``dim``).
+        Duplicate indices add their gradients."""
+        dim = _dim(dim, self.data.ndim)
+        index = _index_tensor(index, "gather")
+        if index.data.dtype != numpy.int64:
+            raise RuntimeError("gather(): Expected dtype int64 for index")
+        if index.data.ndim != self.data.ndim and (index.data.ndim or self.data.ndim > 1) \
+                and (self.data.ndim or index.data.ndim > 1):
+            raise RuntimeError("Index tensor must have the same number of dimensions as input "
+                               "tensor")
+        if self.data.ndim == 0 or index.data.ndim == 0:
+            # PyTorch treats 0-d and 1-element 1-d alike here
+            out = self.reshape(-1).gather(0, index.reshape(-1))
+            return out.reshape(index.shape)
+        for d in range(self.data.ndim):
+            if d != dim and index.data.shape[d] > self.data.shape[d]:
+                raise RuntimeError("Size does not match at dimension %d expected index %s to "
+                                   "be no larger than self %s apart from dimension %d"
+                                   % (d, list(index.shape), list(self.shape), dim))
+        n = self.data.shape[dim]
+        _check_index_range(index.data, n, lambda v: RuntimeError(
+            "index %d is out of bounds for dimension %d with size %d" % (v, dim, n)))
+        try:
+            return _ix.Gather.apply(self, dim, index)
+        except Exception:
+            _backend.check_same_device((self, index), "gather")
+            raise
+
+    def index_select(self, dim, index):
+        """The entries ``index`` (a 1-D int64 or int32 tensor) of axis ``dim``, in that
+        order, repeats allowed (a copy; their gradients add up)."""
+        dim = _dim(dim, self.data.ndim)
+        index = _index_tensor(index, "index_select")
+        if index.data.dtype not in (numpy.int64, numpy.int32):
+            raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
+        if index.data.ndim > 1:
+            raise IndexError("index_select(): Index is supposed to be a vector")
+        if self.data.ndim == 0:
+            if index.data.size != 1:
+                raise RuntimeError("index_select(): Index to scalar can have only 1 value, "
+                                   "got %d value(s)" % index.data.size)
+            return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
+        idx = index.data.reshape(-1)
+        _check_index_range(idx, self.data.shape[dim],
+                           lambda v: IndexError("index out of range in self"))
+        return _ix.IndexSelect.apply(self, dim, Tensor._wrap(idx))
+
     def __getitem__(self, index):
         index = _index_arg(index)
         if _ix._is_basic(index):
@@ -1026,6 +1392,71 @@ class Tensor:
 
     def bool(self):
         return self.to(dtype=numpy.bool_)
+
+    def type_as(self, other):
+        """This tensor in ``other``'s dtype."""
+        return self.to(dtype=other.data.dtype)
+
+    # ``new_*``: made with this tensor's dtype and device unless told otherwise
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .factory import zeros
+        return zeros(*size, dtype=self.data.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .factory import ones
+        return ones(*size, dtype=self.data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .factory import empty
+        return empty(*size, dtype=self.data.dtype if dtype is None else dtype,
+                     device=self.device if device is None else device,
+                     requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .factory import full
+        return full(size, fill_value, dtype=self.data.dtype if dtype is None else dtype,
+                    device=self.device if device is None else device,
+                    requires_grad=requires_grad)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        """A new leaf holding a copy of ``data``, in this tensor's dtype (not the dtype
+        ``data`` would infer: ``int_t.new_tensor([1.5])`` is int64, as PyTorch)."""
+        return tensor(data, dtype=self.data.dtype if dtype is None else dtype,
+                      device=self.device if device is None else device,
+                      requires_grad=requires_grad)
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        """True when |self - other| <= atol + rtol |other| everywhere (broadcast; one
+        dtype, as PyTorch). A Python bool: reads the answer back from a GPU."""
+        if not isinstance(other, Tensor):
+            other = Tensor(other)
+        if other.data.dtype != self.data.dtype:
+            raise RuntimeError("%s did not match %s" % (_torch_name(self.data.dtype),
+                                                        _torch_name(other.data.dtype)))
+        msg = _se.broadcast_error(self.shape, other.shape)
+        if msg is not None:
+            raise RuntimeError(msg)
+        _backend.check_same_device((self, other), "allclose")
+        xp = _backend.get_array_module(self.data)
+        return bool(xp.allclose(self.data, other.data, rtol=rtol, atol=atol,
+                                equal_nan=equal_nan))
+
+    def equal(self, other):
+        """True when ``other`` has this shape (no broadcasting) and the same values, compared
+        in the promoted dtype (NaN is never equal). A Python bool. (PyTorch 2.13 finds
+        float32 0.1 equal to float64 0.1; here the float64 comparison tells them apart.)"""
+        if not isinstance(other, Tensor):
+            raise TypeError("equal(): argument 'other' must be Tensor, not %s"
+                            % type(other).__name__)
+        _backend.check_same_device((self, other), "equal")
+        if self.shape != other.shape:
+            return False
+        a, b = _coerce(self, other)
+        return bool((a.data == b.data).all())
 
     def is_floating_point(self):
         return self.data.dtype.kind == "f"
@@ -1303,6 +1734,48 @@ def _floating(t):
     if t.data.dtype.kind in "fc":
         return t
     return Tensor._wrap(t.data.astype(_DEFAULT_FLOAT))
+
+
+_TORCH_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long",
+                "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def _torch_name(dtype):
+    """PyTorch's name of a dtype in its messages (Float, Double, Long...)."""
+    name = numpy.dtype(dtype).name
+    return _TORCH_NAMES.get(name, name)
+
+
+def _rounded(t, fn, **kwargs):
+    """floor/ceil/trunc/round: an integer or bool tensor is already whole (a copy, its
+    dtype kept, as PyTorch); a float one goes through ``fn`` (zero gradient)."""
+    if t.data.dtype.kind in "biu":
+        return Tensor._wrap(t.data.copy())
+    return fn.apply(t, **kwargs)
+
+
+def _index_tensor(index, fn):
+    """The ``index`` argument of gather/index_select as a Tensor (lists and arrays are
+    accepted); a float one is refused by the callers' dtype checks."""
+    if isinstance(index, Tensor):
+        return index
+    if isinstance(index, (list, tuple, numbers.Integral)) or hasattr(index, "dtype"):
+        return Tensor(index)
+    raise TypeError("%s(): argument 'index' must be Tensor, not %s"
+                    % (fn, type(index).__name__))
+
+
+def _check_index_range(idx, n, error):
+    """Raise ``error(first bad value)`` when an entry of ``idx`` is outside [0, n) (negative
+    indices are refused, as PyTorch's gather and index_select). NumPy would wrap negatives
+    and CuPy every index, silently; on a GPU the check reads one flag back (a sync)."""
+    if not idx.size:
+        return
+    bad = (idx < 0) | (idx >= n)
+    if bool(bad.any()):
+        flat = idx.reshape(-1)
+        raise error(int(flat[int(bad.reshape(-1).argmax())]))
 
 
 def _matmul_operand(t, o, right):

@@ -426,3 +426,136 @@ class MatMul(Function):
                 gb = gb.reshape(gb.shape[:-1])
                 gb = gb.reshape(-1, b.shape[0]).sum(axis=0) if gb.ndim > 1 else gb
         return ga, gb
+
+
+# ------------------------------------------------------------------ more elementwise ops
+class Sin(Function):
+    """y = sin(a);  da = g cos(a)"""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return get_array_module(a).sin(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g * get_array_module(a).cos(a)
+
+
+class Cos(Function):
+    """y = cos(a);  da = -g sin(a)"""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return get_array_module(a).cos(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return -g * get_array_module(a).sin(a)
+
+
+class Log1p(Function):
+    """y = log(1 + a), accurate for small a;  da = g / (1 + a)"""
+    @staticmethod
+    def forward(ctx, a):
+        ctx.save_for_backward(a)
+        return get_array_module(a).log1p(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        (a,) = ctx.saved_tensors
+        return g / (1 + a)
+
+
+class Expm1(Function):
+    """y = exp(a) - 1, accurate for small a;  da = g (y + 1)"""
+    @staticmethod
+    def forward(ctx, a):
+        y = get_array_module(a).expm1(a)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * (y + 1)
+
+
+class Reciprocal(Function):
+    """y = 1 / a;  da = -g y^2"""
+    @staticmethod
+    def forward(ctx, a):
+        with _errstate(get_array_module(a)):
+            y = get_array_module(a).reciprocal(a)     # 1 / 0 is inf, as PyTorch
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return -g * y * y
+
+
+class Rsqrt(Function):
+    """y = 1 / sqrt(a);  da = -g y^3 / 2"""
+    @staticmethod
+    def forward(ctx, a):
+        xp = get_array_module(a)
+        with _errstate(xp):
+            y = xp.reciprocal(xp.sqrt(a))
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        (y,) = ctx.saved_tensors
+        return g * y * y * y * -0.5
+
+
+class _Rounding(Function):
+    """floor / ceil / trunc / round (half to even, optionally to ``decimals`` places):
+    piecewise constant, so the gradient is 0 everywhere (as PyTorch's, not undefined)."""
+    _op = None
+
+    @classmethod
+    def forward(cls, ctx, a, decimals=0):
+        xp = get_array_module(a)
+        if cls._op == "round":
+            return xp.round(a, decimals)    # NumPy's and CuPy's round is half to even
+        return getattr(xp, cls._op)(a)
+
+    @staticmethod
+    def backward(ctx, g):
+        return get_array_module(g).zeros_like(g)
+
+
+class Floor(_Rounding):
+    _op = "floor"
+
+
+class Ceil(_Rounding):
+    _op = "ceil"
+
+
+class Trunc(_Rounding):
+    _op = "trunc"
+
+
+class Round(_Rounding):
+    _op = "round"
+
+
+class NanToNum(Function):
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf``, ``neginf`` (None: the dtype's
+    largest / lowest finite value);  da = g where a is finite, 0 where it was replaced."""
+    @staticmethod
+    def forward(ctx, a, nan=0.0, posinf=None, neginf=None):
+        xp = get_array_module(a)
+        ctx.save_for_backward(xp.isfinite(a))
+        return xp.nan_to_num(a, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        (finite,) = ctx.saved_tensors
+        return get_array_module(g).where(finite, g, g.dtype.type(0))

@@ -14,7 +14,7 @@ import numpy
 from ..autograd.function import Function
 from ..backend import get_array_module
 
-__all__ = ["Slice", "GetItem", "scatter_add"]
+__all__ = ["Slice", "GetItem", "Gather", "IndexSelect", "scatter_add"]
 
 
 def _is_basic(index):
@@ -195,3 +195,55 @@ class GetItem(Function):
             out[ctx.index] = g
             return out
         return scatter_add(xp, out, ctx.index, g)
+
+
+class Gather(Function):
+    """y[i][j][k] = x[index[i][j][k]][j][k] for dim 0 (the index replaces the coordinate on
+    ``dim``); y has index's shape, which may be smaller than x's on the other axes.
+    dx = g scattered back to the indexed positions, repeated ones adding up."""
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        xp = get_array_module(x, index)
+        ctx.shape = x.shape
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        if any(index.shape[d] < x.shape[d] for d in range(x.ndim) if d != dim):
+            x = x[tuple(slice(None) if d == dim else slice(0, index.shape[d])
+                        for d in range(x.ndim))]
+        return xp.take_along_axis(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        nd = index.ndim
+        # the full coordinates of every gathered element: index on dim, its own position on
+        # the others (broadcast aranges), so scatter_add can add duplicates
+        where = tuple(index if d == ctx.dim else
+                      xp.arange(index.shape[d]).reshape([-1 if i == d else 1
+                                                         for i in range(nd)])
+                      for d in range(nd))
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        return scatter_add(xp, out, where, g), None, None
+
+
+class IndexSelect(Function):
+    """y = x with axis ``dim`` replaced by the entries ``index`` (1-D) picks:
+    y[.., i, ..] = x[.., index[i], ..].  dx = g added back to the picked entries."""
+    @staticmethod
+    def forward(ctx, x, dim, index):
+        ctx.shape = x.shape
+        ctx.dim = dim
+        ctx.save_for_backward(index)
+        return get_array_module(x, index).take(x, index, axis=dim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (index,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        dim = ctx.dim
+        # scatter_add's fast path indexes the leading axis: move dim there and back
+        shape = (ctx.shape[dim],) + tuple(s for i, s in enumerate(ctx.shape) if i != dim)
+        out = xp.zeros(shape, dtype=g.dtype)
+        out = scatter_add(xp, out, (index,), xp.moveaxis(g, dim, 0))
+        return xp.moveaxis(out, 0, dim), None, None

@@ -228,3 +228,135 @@ class Max(_Extreme):
 
 class Min(_Extreme):
     _op = "min"
+
+
+def _reduced(y, shape, axes, keepdim):
+    """``y`` (reduced with keepdims) without its reduced axes unless ``keepdim``."""
+    return y if keepdim else y.reshape([s for i, s in enumerate(shape) if i not in axes])
+
+
+class Prod(Function):
+    """y = prod over ``dim`` (one axis, or all);  dx = g * (product of the other elements of
+    the slice): y / x where the slice has no zero, the product of the rest at the zero of a
+    slice with exactly one zero, and 0 elsewhere (no 0 / 0, as PyTorch)."""
+    @staticmethod
+    def forward(ctx, x, dim=None, keepdim=False):
+        ctx.shape = x.shape
+        ctx.axes = _axes(dim, x.ndim)
+        ctx.keepdim = keepdim
+        ctx.save_for_backward(x)
+        # CuPy refuses an axis on a 0-d array; None reduces its one element the same way
+        return x.prod(axis=ctx.axes if x.ndim else None, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        axes = ctx.axes if x.ndim else None
+        g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        zero = x == 0
+        one = x.dtype.type(1)
+        nonzero = xp.where(zero, one, x)
+        # the product of the nonzero elements: dividing it by x never divides by zero
+        p = nonzero.prod(axis=axes, keepdims=True)
+        zeros = zero.sum(axis=axes, keepdims=True)
+        others = xp.where(zeros == 0, p / nonzero,
+                          xp.where(zero & (zeros == 1), p, x.dtype.type(0)))
+        return g * others.astype(g.dtype, copy=False)
+
+
+class Cumsum(Function):
+    """y_i = sum_{j <= i} x_j along ``dim``;  dx_j = sum_{i >= j} g_i (a reversed cumsum)."""
+    @staticmethod
+    def forward(ctx, x, dim, dtype=None):
+        ctx.dim = dim
+        return get_array_module(x).cumsum(x, axis=dim, dtype=dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = get_array_module(g)
+        return xp.flip(xp.cumsum(xp.flip(g, ctx.dim), axis=ctx.dim), ctx.dim)
+
+
+class Norm(Function):
+    """The vector p-norm over ``dim``: y = (sum |x|^p)^(1/p); p = inf / -inf: max / min |x|;
+    p = 0: the number of nonzeros.  dx = g x |x|^(p-2) / y^(p-1) (p = 2: g x / y), 0 where
+    y == 0; p = 1: g sign(x); p = +-inf: g sign(x) shared evenly among the elements that
+    reach y (as PyTorch); p = 0: 0."""
+    @staticmethod
+    def forward(ctx, x, p=2.0, dim=None, keepdim=False):
+        xp = get_array_module(x)
+        ctx.shape = x.shape
+        ctx.axes = _axes(dim, x.ndim)
+        ctx.keepdim = keepdim
+        ctx.p = p
+        axes = ctx.axes if x.ndim else None
+        a = xp.abs(x)
+        if p == 2:
+            y = xp.sqrt((x * x).sum(axis=axes, keepdims=True))
+        elif p == 1:
+            y = a.sum(axis=axes, keepdims=True)
+        elif p == float("inf"):
+            y = a.max(axis=axes, keepdims=True)
+        elif p == float("-inf"):
+            y = a.min(axis=axes, keepdims=True)
+        elif p == 0:
+            y = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        else:
+            y = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+        ctx.save_for_backward(x, y)
+        return _reduced(y, x.shape, ctx.axes, keepdim)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        xp = get_array_module(g)
+        p = ctx.p
+        axes = ctx.axes if x.ndim else None
+        g = _expand_back(g, ctx.shape, ctx.axes, ctx.keepdim)
+        zero = g.dtype.type(0)
+        if p == 0:
+            return xp.zeros(ctx.shape, dtype=g.dtype)
+        if p == 1:
+            return g * xp.sign(x)
+        if p in (float("inf"), float("-inf")):
+            a = xp.abs(x)
+            hit = (a == y) | xp.isnan(a)
+            share = g / hit.sum(axis=axes, keepdims=True)
+            return xp.sign(x) * xp.where(hit, share, zero)
+        with _errstate(xp):
+            if p == 2:
+                return x * xp.where(y == 0, zero, g / y)
+            scale = xp.where(y == 0, zero, g / y ** (p - 1))
+            return x * xp.abs(x) ** (p - 2) * scale
+
+
+class Sort(Function):
+    """(values, indices) of x sorted along ``dim`` (ascending, or descending), stably: equal
+    elements keep their order; NaN sorts as the largest value, as PyTorch. With ``k``, only
+    the first k (``topk``).  dx = g scattered back to the indices (each element at most
+    once)."""
+    @staticmethod
+    def forward(ctx, x, dim, descending=False, k=None):
+        xp = get_array_module(x)
+        if descending:
+            # the reversed axis sorted stably, read backwards: descending, and still stable
+            n = x.shape[dim]
+            idx = n - 1 - xp.flip(xp.argsort(xp.flip(x, dim), axis=dim, kind="stable"), dim)
+        else:
+            idx = xp.argsort(x, axis=dim, kind="stable")
+        if k is not None:
+            idx = idx[(slice(None),) * dim + (slice(0, k),)]
+        idx = idx.astype("int64", copy=False)
+        ctx.dim = dim
+        ctx.shape = x.shape
+        ctx.save_for_backward(idx)
+        return xp.take_along_axis(x, idx, axis=dim), idx
+
+    @staticmethod
+    def backward(ctx, g, gidx=None):
+        (idx,) = ctx.saved_tensors
+        xp = get_array_module(g)
+        out = xp.zeros(ctx.shape, dtype=g.dtype)
+        xp.put_along_axis(out, idx, g, axis=ctx.dim)
+        return out

@@ -111,3 +111,26 @@ class Stack(Function):
         parts = [xp.take(g, i, axis=ctx.dim) if need else None
                  for i, need in enumerate(ctx.needs_input_grad[1:])]
         return (None,) + tuple(parts)
+
+
+class Repeat(Function):
+    """x (viewed with leading size-1 axes up to ``len(reps)`` dims) tiled ``reps[i]`` times
+    along axis i: (n_0, ..) -> (r_0 n_0, ..);  dx = g summed over the copies."""
+    @staticmethod
+    def forward(ctx, x, reps):
+        full = (1,) * (len(reps) - x.ndim) + tuple(x.shape)
+        ctx.shape = x.shape
+        ctx.full = full
+        ctx.reps = reps
+        return get_array_module(x).tile(x.reshape(full), reps)
+
+    @staticmethod
+    def backward(ctx, g):
+        if not ctx.reps:
+            return g
+        # output axis i is (copy, element) = (r_i, n_i): split it and sum over the copies
+        split = []
+        for r, n in zip(ctx.reps, ctx.full):
+            split += [r, n]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g.reshape(ctx.shape)
