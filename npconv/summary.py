@@ -50,7 +50,7 @@ class ModelSummary:
         for r in body:
             out.append("%-*s%-*s%*s" % (w0, r[0], w1, r[1], w2, r[2]))
         out += ["=" * width,
-                "Input shape: %s" % (list(self.input_shape),),
+                "Input shape: %s" % _format_shape(self.input_shape),
                 "Output shape: %s" % _format_shape(self.output_shape),
                 "Total params: {:,}".format(self.total_params),
                 "Trainable params: {:,}".format(self.trainable_params),
@@ -82,18 +82,46 @@ def _format_shape(shape):
     return str([int(d) for d in shape])
 
 
+def _input_shapes(input_size, batch_size):
+    """``input_size`` (a shape without the batch axis, an int for a 1-d input, or a list of
+    shapes for a model taking several inputs) -> (list of full input shapes, several?)."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, numpy.integer)) \
+            or batch_size < 1:
+        raise ValueError("summary: batch_size must be a positive integer, got %r"
+                         % (batch_size,))
+
+    def one(shape):
+        if isinstance(shape, (int, numpy.integer)) and not isinstance(shape, bool):
+            shape = (shape,)
+        if not isinstance(shape, (tuple, list)) or not all(
+                isinstance(d, (int, numpy.integer)) and not isinstance(d, bool) and d >= 0
+                for d in shape):
+            raise ValueError("summary: input_size must be a shape without the batch axis "
+                             "(a tuple of non-negative ints such as (1, 28, 28)), or a list "
+                             "of such shapes for several inputs, got %r" % (input_size,))
+        return (int(batch_size),) + tuple(int(d) for d in shape)
+
+    several = (isinstance(input_size, (tuple, list)) and len(input_size) > 0
+               and all(isinstance(s, (tuple, list)) for s in input_size))
+    if several:
+        return [one(s) for s in input_size], True
+    return [one(input_size)], False
+
+
 def summary(model, input_size, batch_size=2, dtype=None, device=None):
     """Run ``model`` once on zeros of shape ``(batch_size, *input_size)`` (``input_size``
-    excludes the batch axis, as torchsummary) in evaluation mode and without recording the
-    graph, and list every layer that is not a container: its qualified name and type, its
-    output shape and its own parameter count (a model that has no submodules is itself the
-    one row). A layer called several times has a row per call; each parameter is counted
-    once, on the first row that uses it. The model's training flag is restored.
+    excludes the batch axis, as torchsummary; a list of shapes calls ``model`` with one input
+    per shape) in evaluation mode and without recording the graph, and list every layer that
+    is not a container: its qualified name and type, its output shape and its own parameter
+    count (a model that has no submodules is itself the one row; parameters the model holds
+    itself, beside its submodules, get a last row named after its type). A layer called
+    several times has a row per call; each parameter is counted once, on the first row that
+    uses it. The model's training flag is restored.
 
     Returns a ``ModelSummary`` (``print(npconv.summary(model, (1, 28, 28)))``)."""
     from .nn.modules.container import ModuleList, Sequential
 
-    input_size = tuple(int(s) for s in input_size)
+    shapes, several = _input_shapes(input_size, batch_size)
     rows = []
     handles = []
 
@@ -107,33 +135,50 @@ def summary(model, input_size, batch_size=2, dtype=None, device=None):
                          sum(p.numel() for p in new)))
         return hook
 
+    unhooked = [model]      # modules that get no row: their own parameters go on the last
     for name, m in model.named_modules():
         if m is model or isinstance(m, (Sequential, ModuleList)):
+            if m is not model:
+                unhooked.append(m)
             continue
         handles.append(m.register_forward_hook(make_hook(name)))
-    if not any(True for _ in model.children()):     # a single layer: it is the one row
+    leaf = not any(True for _ in model.children())
+    if leaf:                # a single layer: it is the one row
         handles.append(model.register_forward_hook(make_hook("")))
     was_training = model.training
     modes = {m: m.training for m in model.modules()}
     params = list(model.parameters())
     dt = numpy.dtype(dtype) if dtype is not None else (
         params[0].data.dtype if params else numpy.float32)
-    x = numpy.zeros((batch_size,) + input_size, dt)
-    xt = Tensor._wrap(x)
     if device is None and params:
         device = _backend.device_of(params[0].data)
-    if device is not None:
-        xt = Tensor._wrap(_backend.move_array(x, device))
+    xs = []
+    for shape in shapes:
+        x = numpy.zeros(shape, dt)
+        xs.append(Tensor._wrap(x if device is None else _backend.move_array(x, device)))
     try:
         model.eval()
         with _grad_mode.no_grad():
-            out = model(xt)
+            out = model(*xs)
     finally:
         for h in handles:
             h.remove()
         model.train(was_training)
         for m, mode in modes.items():
             m.__dict__["training"] = mode
+    if not leaf:
+        # a parameter of the model itself (or of a Sequential) is used by code no hook sees:
+        # count it on a row of its own, as torchinfo counts it on the model's row
+        own = {}
+        for m in unhooked:
+            for p in m.parameters(recurse=False):
+                if id(p) not in counted:
+                    own[id(p)] = p
+        if own:
+            counted.update(own)
+            rows.append(("", type(model).__name__, _shape_of(out),
+                         sum(p.numel() for p in own.values())))
     total = sum(p.numel() for p in params)
     trainable = sum(p.numel() for p in params if p.requires_grad)
-    return ModelSummary(rows, total, trainable, (batch_size,) + input_size, _shape_of(out))
+    return ModelSummary(rows, total, trainable, shapes if several else shapes[0],
+                        _shape_of(out))

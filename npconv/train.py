@@ -410,6 +410,12 @@ def _load_checkpoint(path):
         ck = nc.load(path)
     except FileNotFoundError:
         raise OptionError("--resume %s: no such file" % path) from None
+    except IsADirectoryError:
+        raise OptionError("--resume %s: is a folder; expected the last.npz file in it"
+                          % path) from None
+    except OSError as e:        # unreadable (permissions, I/O): no traceback for a CLI user
+        raise OptionError("--resume %s: cannot read it: %s" % (path, e.strerror or e)) \
+            from None
     except CheckpointError as e:
         raise OptionError("--resume %s: %s" % (path, e)) from None
     if isinstance(ck, dict) and ck and all(isinstance(v, nc.Tensor) for v in ck.values()):
@@ -485,6 +491,22 @@ def _merge_resumed(args, meta):
     return args
 
 
+def _check_out(out):
+    """Refuse an ``--out`` that cannot become a folder (a file, or under a file or a folder
+    that is not writable) before any data is read; nothing is created here, so that a
+    refused run leaves no trace."""
+    path = os.path.abspath(out)
+    while not os.path.exists(path):
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    if not os.path.isdir(path):
+        raise OptionError("--out %s: %s is a file, not a folder" % (out, path))
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OptionError("--out %s: %s is not writable" % (out, path))
+
+
 def _check_device(args):
     try:
         nc.zeros(1).to(args.device)
@@ -536,6 +558,8 @@ def _train(args, log, step_hook, stop):
         meta = resume["meta"]
         _merge_resumed(args, meta)
     _check_device(args)
+    if args.out:
+        _check_out(args.out)
     if resume is not None:
         log("resuming %s from %s (epoch %d, step %d)" % (
             args.model, args.resume, meta["epoch"] + 1, meta["step"]))
@@ -580,7 +604,10 @@ def _train(args, log, step_hook, stop):
         start_epoch, start_step, partial = meta["epoch"], meta["step"], meta["partial"]
         _set_rng_state(meta["rng"])
 
-    os.makedirs(out, exist_ok=True)     # only now: a refused resume leaves no trace
+    try:
+        os.makedirs(out, exist_ok=True)     # only now: a refused resume leaves no trace
+    except OSError as e:                    # the default runs/... (not checked early)
+        raise OptionError("--out %s: cannot create the folder: %s" % (out, e)) from None
     log("npconv-train: %s (%s parameters) on %s: %d train / %d test images, %d epochs, "
         "batch %d, %s lr %g, %s schedule, device %s -> %s" % (
             args.model, "{:,}".format(n_params), used, n_train, len(test_ds), args.epochs, bs,
