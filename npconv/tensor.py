@@ -1302,7 +1302,7 @@ class Tensor:
         ``index`` (int64, the same number of dims, no larger than this tensor off ``dim``).
         Duplicate indices add their gradients."""
         dim = _dim(dim, self.data.ndim)
-        index = _index_tensor(index, "gather")
+        index = _index_tensor(index, "gather", self)
         if index.data.dtype != numpy.int64:
             raise RuntimeError("gather(): Expected dtype int64 for index")
         if index.data.ndim != self.data.ndim and (index.data.ndim or self.data.ndim > 1) \
@@ -1331,7 +1331,7 @@ class Tensor:
         """The entries ``index`` (a 1-D int64 or int32 tensor) of axis ``dim``, in that
         order, repeats allowed (a copy; their gradients add up)."""
         dim = _dim(dim, self.data.ndim)
-        index = _index_tensor(index, "index_select")
+        index = _index_tensor(index, "index_select", self)
         if index.data.dtype not in (numpy.int64, numpy.int32):
             raise RuntimeError("index_select(): Expected dtype int32 or int64 for index")
         if index.data.ndim > 1:
@@ -1755,13 +1755,17 @@ def _rounded(t, fn, **kwargs):
     return fn.apply(t, **kwargs)
 
 
-def _index_tensor(index, fn):
-    """The ``index`` argument of gather/index_select as a Tensor (lists and arrays are
-    accepted); a float one is refused by the callers' dtype checks."""
+def _index_tensor(index, fn, like):
+    """The ``index`` argument of gather/index_select on ``like`` as a Tensor (lists and
+    arrays are accepted, and made on ``like``'s device); a float one is refused by the
+    callers' dtype checks."""
     if isinstance(index, Tensor):
         return index
     if isinstance(index, (list, tuple, numbers.Integral)) or hasattr(index, "dtype"):
-        return Tensor(index)
+        t = Tensor(index)
+        if like.data.__class__ is not numpy.ndarray:
+            t = t.to(like.device)
+        return t
     raise TypeError("%s(): argument 'index' must be Tensor, not %s"
                     % (fn, type(index).__name__))
 

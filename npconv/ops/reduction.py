@@ -280,9 +280,9 @@ class Cumsum(Function):
 
 class Norm(Function):
     """The vector p-norm over ``dim``: y = (sum |x|^p)^(1/p); p = inf / -inf: max / min |x|;
-    p = 0: the number of nonzeros.  dx = g x |x|^(p-2) / y^(p-1) (p = 2: g x / y), 0 where
-    y == 0; p = 1: g sign(x); p = +-inf: g sign(x) shared evenly among the elements that
-    reach y (as PyTorch); p = 0: 0."""
+    p = 0: the number of nonzeros.  dx = g sign(x) |x|^(p-1) / y^(p-1) (p = 2: g x / y), 0
+    where x == 0 or y == 0; p = 1: g sign(x); p = +-inf: g sign(x) shared evenly among the
+    elements that reach y (as PyTorch); p = 0: 0."""
     @staticmethod
     def forward(ctx, x, p=2.0, dim=None, keepdim=False):
         xp = get_array_module(x)
@@ -303,7 +303,8 @@ class Norm(Function):
         elif p == 0:
             y = (x != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
         else:
-            y = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
+            with _errstate(xp):     # p < 0: 0 ** p is inf, and the norm 0, as PyTorch
+                y = (a ** p).sum(axis=axes, keepdims=True) ** (1.0 / p)
         ctx.save_for_backward(x, y)
         return _reduced(y, x.shape, ctx.axes, keepdim)
 
@@ -322,13 +323,16 @@ class Norm(Function):
         if p in (float("inf"), float("-inf")):
             a = xp.abs(x)
             hit = (a == y) | xp.isnan(a)
-            share = g / hit.sum(axis=axes, keepdims=True)
+            share = g / hit.sum(axis=axes, keepdims=True).astype(g.dtype)   # (not float64)
             return xp.sign(x) * xp.where(hit, share, zero)
         with _errstate(xp):
             if p == 2:
                 return x * xp.where(y == 0, zero, g / y)
-            scale = xp.where(y == 0, zero, g / y ** (p - 1))
-            return x * xp.abs(x) ** (p - 2) * scale
+            # sign(x) |x|^(p-1), 0 where x == 0 (not 0 * inf for p < 2), as PyTorch
+            scaled = xp.where(x == 0, zero, xp.sign(x) * xp.abs(x) ** (p - 1))
+            if p < 1:
+                return scaled * g * y ** (1 - p)
+            return scaled * xp.where(y == 0, zero, g / y ** (p - 1))
 
 
 class Sort(Function):

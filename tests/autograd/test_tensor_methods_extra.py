@@ -635,3 +635,48 @@ def test_new_ops_on_device(device):
         x.gather(1, nc.tensor([[4]] * 3, device=device))
     with pytest.raises(IndexError, match="index out of range in self"):
         x.index_select(0, nc.tensor([3], device=device))
+
+
+@pytest.mark.parametrize("p", [1.5, 0.5, -1.0, 3.0])
+@pytest.mark.parametrize("values", [[0.0, 1.0, -2.0], [0.0, 0.0, 0.0]])
+def test_norm_gradient_at_zero_entries_is_zero_not_nan(p, values):
+    # PyTorch's norm_backward: |x|^(p-1) sign(x) is 0 where x == 0 (not 0 * inf = NaN for
+    # p < 2), and the whole gradient is 0 at the origin; the forward does not warn either
+    import warnings
+    x = nc.tensor(values, dtype=nc.float64, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x.norm(p).backward()
+    g = x.grad.numpy()
+    assert g[0] == 0.0 and numpy.isfinite(g).all()
+    a = numpy.array(values)
+    if a.any():
+        with numpy.errstate(divide="ignore"):
+            y = (numpy.abs(a) ** p).sum() ** (1 / p)        # p < 0: 0 (a zero entry)
+        ref = numpy.sign(a[1:]) * numpy.abs(a[1:]) ** (p - 1) * y ** (1 - p)
+        numpy.testing.assert_allclose(g[1:], ref, rtol=1e-12)
+
+
+def test_norm_inf_backward_stays_float32():
+    # the tie count must not promote the float32 gradient to float64 inside backward
+    from npconv.ops.reduction import Norm
+    x = numpy.array([[-3.0, 1.0, 3.0]], dtype=numpy.float32)
+    ctx = type("Ctx", (), {})()
+    ctx.save_for_backward = lambda *a: setattr(ctx, "saved_tensors", a)
+    y = Norm.forward(ctx, x, float("inf"), (1,), False)
+    g = Norm.backward(ctx, numpy.ones_like(y))
+    assert g.dtype == numpy.float32
+    assert g.tolist() == [[-0.5, 0.0, 0.5]]
+
+
+@pytest.mark.parametrize("device", [d for d in __import__("devices").DEVICES if d != "cpu"])
+def test_gather_index_select_take_a_list_index_on_a_device(device):
+    # the index given as a list (or a NumPy array) is made where the tensor is, not on the
+    # host, where it would fail the same-device check the caller never asked for
+    x = nc.arange(12.0).reshape(3, 4).to(device)
+    assert to_host(x.index_select(0, [2, 0])).tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
+    assert to_host(x.index_select(1, numpy.array([3]))).tolist() == [[3], [7], [11]]
+    assert to_host(x.gather(1, [[1], [0], [3]])).tolist() == [[1], [4], [11]]
+    # a Tensor index on another device is still refused, as PyTorch
+    with pytest.raises(RuntimeError, match="same device"):
+        x.gather(1, nc.tensor([[1], [0], [3]]))
