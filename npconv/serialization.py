@@ -9,9 +9,10 @@ and fsynced, then renamed over the target), so a crash never leaves a half-writt
 under the name. The round trip is bit-exact (arrays keep dtype and bytes; floats go through
 ``repr``).
 
-As with ``torch.save``, an object that occurs several times (the same Tensor under two keys,
-tied weights) is stored once and loads as one object, and Tensors that share one array share
-the loaded one; views of one another (``t`` and ``t[1:]``) are stored as separate values.
+As with ``torch.save``, a Tensor or array that occurs several times (under two keys: tied
+weights) is stored once and loads as one object, and Tensors that share one array share the
+loaded one; views of one another (``t`` and ``t[1:]``) are stored as separate values, and so
+is a list or dict that occurs twice (``torch.save`` keeps those one object too).
 """
 import errno
 import io
@@ -398,7 +399,7 @@ def load(f, map_location=None):
 
     Tensors come back as Tensors (Parameters as Parameters, ``requires_grad`` as saved),
     arrays as arrays, NumPy scalars as NumPy scalars, tuples as tuples and dict keys with
-    their types; an object saved several times loads as one object.
+    their types; a Tensor or array saved several times loads as one object.
 
     ``map_location`` says where arrays and Tensors go: None (the default) puts them on the
     host, whatever device they were saved from, so a checkpoint from a GPU loads anywhere

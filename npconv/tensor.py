@@ -1348,11 +1348,14 @@ class Tensor:
 
     def __getitem__(self, index):
         index = _index_arg(index)
-        if _ix._is_basic(index):
-            return _ix.Slice.apply(self, index)      # a view: shares the version counter
-        if self.data.__class__ is not numpy.ndarray:
-            _ix.check_bounds(self.data.shape, index)    # CuPy would wrap around
-        return _ix.GetItem.apply(self, index)
+        try:
+            if _ix._is_basic(index):
+                return _ix.Slice.apply(self, index)      # a view: shares the version counter
+            if self.data.__class__ is not numpy.ndarray:
+                _ix.check_bounds(self.data.shape, index)    # CuPy would wrap around
+            return _ix.GetItem.apply(self, index)
+        except IndexError as e:
+            raise _ix.pytorch_index_error(e) from None
 
     def __setitem__(self, index, value):
         """``t[index] = value`` in place (not recorded: under no_grad, or for tensors that
@@ -1372,7 +1375,10 @@ class Tensor:
                 return None
             return _se.setitem_error(target, val, _ix._is_basic(index),
                                      getattr(value, "dtype", "float32"), self.device.type)
-        return self._inplace(assign, value, shapes)
+        try:
+            return self._inplace(assign, value, shapes)
+        except IndexError as e:
+            raise _ix.pytorch_index_error(e) from None
 
     # ---------------------------------------------------------------- types
     def astype(self, dtype):

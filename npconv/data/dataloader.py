@@ -104,6 +104,9 @@ class RandomSampler(Sampler):
     def _indices(self):
         n, k = len(self.data_source), int(self.num_samples)
         rng = self.generator if self.generator is not None else _random.generator(np)
+        if n == 0:
+            raise ValueError("RandomSampler: cannot draw num_samples=%d samples from an empty "
+                             "data_source" % k)
         if self.replacement:
             return rng.integers(0, n, size=k, dtype=np.int64)
         perms = [rng.permutation(n) for _ in range(-(-k // n))]
@@ -159,7 +162,7 @@ class BatchSampler(Sampler):
     def _batches(self):
         """The batches as int64 arrays: slices of one index array for built-in samplers."""
         bs = self.batch_size
-        if hasattr(self.sampler, "_indices"):
+        if _fast(self.sampler, "__iter__", _SAMPLER_ITERS):
             order = self.sampler._indices()
             n = len(order)
             stop = n - n % bs if self.drop_last else n
@@ -180,6 +183,17 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+# the built-in samplers' iteration, which their ``_indices()`` / ``_batches()`` give whole
+_SAMPLER_ITERS = (SequentialSampler.__iter__, RandomSampler.__iter__,
+                  SubsetRandomSampler.__iter__)
+
+
+def _fast(sampler, name, builtin):
+    """Whether ``sampler`` iterates as a built-in one (so its index arrays can be taken
+    whole): a subclass that overrides ``__iter__`` must be iterated, not bypassed."""
+    return getattr(type(sampler), name, None) in builtin
 
 
 # --------------------------------------------------------------------------- collate / convert
@@ -419,7 +433,7 @@ class DataLoader:
         return (self.collate_fn or _collate)(samples)
 
     def _batches(self):
-        if hasattr(self.batch_sampler, "_batches"):
+        if _fast(self.batch_sampler, "__iter__", (BatchSampler.__iter__,)):
             return self.batch_sampler._batches()
         return (np.asarray(b, dtype=np.int64) for b in self.batch_sampler)
 

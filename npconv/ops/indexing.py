@@ -9,6 +9,8 @@ boolean mask - take a faster road: flatten the indexed axes, assign directly whe
 repeats (checked with a bincount or a sort), otherwise ``bincount`` (one column) or, on
 NumPy, a sort and ``add.reduceat`` (rows; elsewhere ``add.at``).
 """
+import re
+
 import numpy
 
 from ..autograd.function import Function
@@ -98,6 +100,20 @@ def _outside(i, n):
     if i.dtype.kind == "u":         # (no -n for an unsigned array to be compared with)
         return i >= n
     return (i < -n) | (i >= n)
+
+
+_NUMPY_OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis (\d+) with size "
+                                  r"(\d+)$")
+
+
+def pytorch_index_error(e):
+    """NumPy's out-of-bounds IndexError ``e`` in PyTorch's words (those of ``check_bounds``:
+    "dimension" where NumPy says "axis"), so the message is the same on every device;
+    ``e`` itself for any other error."""
+    m = _NUMPY_OUT_OF_BOUNDS.match(str(e))
+    if m is None:
+        return e
+    return IndexError("index %s is out of bounds for dimension %s with size %s" % m.groups())
 
 
 def _raise_out_of_bounds(i, axis, n):

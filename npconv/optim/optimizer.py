@@ -42,8 +42,9 @@ class Optimizer:
     ``state`` is a ``defaultdict(dict)`` keyed by parameter, as PyTorch's (``state[p]`` of a
     parameter that has no state yet is ``{}``); it holds each parameter's buffers as raw
     backend arrays (on the parameter's device, in its dtype). Parameter groups are the dicts
-    given (PyTorch's, so ``param_groups[i]`` is the caller's dict, filled in with defaults). Subclasses implement ``step()``; updates are made in place on
-    ``p.data`` and never write into ``p.grad`` (gradient arrays may be shared)."""
+    given (PyTorch's, so ``param_groups[i]`` is the caller's dict, filled in with
+    defaults). Subclasses implement ``step()``; updates are made in place on ``p.data`` and
+    never write into ``p.grad`` (gradient arrays may be shared)."""
 
     def __init__(self, params, defaults):
         self.defaults = defaults

@@ -644,3 +644,19 @@ def test_a_failed_in_place_op_changes_nothing():
         with pytest.raises(RuntimeError, match="must match the size"):
             f()
         assert t.tolist() == [[1.0] * 3] * 2 and t._version[0] == v
+
+
+@pytest.mark.parametrize("index, msg", [
+    (5, "index 5 is out of bounds for dimension 0 with size 4"),
+    ((0, 9), "index 9 is out of bounds for dimension 1 with size 5"),
+    (-5, "index -5 is out of bounds for dimension 0 with size 4"),
+    ([4], "index 4 is out of bounds for dimension 0 with size 4"),
+    ((slice(None), [7]), "index 7 is out of bounds for dimension 1 with size 5")])
+def test_out_of_range_indices_raise_pytorchs_index_error(index, msg):
+    # PyTorch's words ("dimension"; NumPy says "axis"), as on a GPU (check_bounds)
+    t = nc.arange(20.0).reshape(4, 5)
+    with pytest.raises(IndexError, match="^%s$" % re.escape(msg)):
+        t[index]
+    with pytest.raises(IndexError, match="^%s$" % re.escape(msg)):
+        t[index] = 1.0
+    assert t.tolist() == np.arange(20.0).reshape(4, 5).tolist()

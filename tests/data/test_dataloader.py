@@ -407,3 +407,30 @@ def test_normalize_shape_errors():
         T.Normalize(0.1, (1, 2))(np.zeros((3, 2, 2), np.float32))
     with pytest.raises(ValueError, match=r"size \(\.\.\., C, H, W\). Got shape \(2, 2\)"):
         T.Normalize(0.5, 0.5)(np.zeros((2, 2), np.float32))
+
+
+def test_subclassed_samplers_that_override_iter_are_iterated():
+    # the built-in samplers hand the loader whole index arrays; a subclass with its own
+    # __iter__ must be iterated instead (it was silently bypassed)
+    ds = TensorDataset(np.arange(10, dtype=np.float32).reshape(10, 1))
+
+    class Reversed(SequentialSampler):
+        def __iter__(self):
+            return iter(range(len(self.data_source) - 1, -1, -1))
+
+    class Pairs(BatchSampler):
+        def __iter__(self):
+            yield [0, 9]
+            yield [5]
+
+    got = [b[0].reshape(-1).tolist() for b in DataLoader(ds, batch_size=4, sampler=Reversed(ds))]
+    assert got == [[9.0, 8.0, 7.0, 6.0], [5.0, 4.0, 3.0, 2.0], [1.0, 0.0]]
+    got = [b[0].reshape(-1).tolist()
+           for b in DataLoader(ds, batch_sampler=Pairs(SequentialSampler(ds), 2, False))]
+    assert got == [[0.0, 9.0], [5.0]]
+
+
+def test_random_sampler_of_an_empty_dataset_with_num_samples_raises():
+    empty = TensorDataset(np.zeros((0, 1), np.float32))
+    with pytest.raises(ValueError, match="cannot draw num_samples=3 samples from an empty"):
+        list(RandomSampler(empty, num_samples=3))
