@@ -163,6 +163,16 @@ def _max_general(xp, x, kernel, stride, padding, dilation, out_hw):
                 m |= xp.isnan(v)
             xp.copyto(y, v, where=m)
             xp.copyto(code, i * kW + j, where=m)
+    if padding != (0, 0) or ex != (0, 0):
+        # a window whose real pixels all equal the fill (-inf, the integer minimum) may have
+        # its first maximum in the padding: PyTorch names its first in-bounds tap instead
+        # (an index into the plane, and where the gradient goes). One look at the output
+        at_fill = y == low
+        if xp is not numpy or bool(at_fill.any()):
+            i0 = -(-(padding[0] - xp.arange(out_hw[0]) * stride[0]).clip(0) // dilation[0])
+            j0 = -(-(padding[1] - xp.arange(out_hw[1]) * stride[1]).clip(0) // dilation[1])
+            first = (i0[:, None] * kW + j0).astype(code.dtype)
+            xp.copyto(code, first, where=at_fill)
     return y, code
 
 

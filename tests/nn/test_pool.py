@@ -305,3 +305,35 @@ def test_pool_errors(rng):
         F.max_pool2d(x, 2, padding=-1)
     with pytest.raises(ValueError, match=r"output_size must be >= 0, but got \(-1, -1\)"):
         F.adaptive_avg_pool2d(x, -1)
+
+
+def test_max_pool_window_of_fill_values_names_its_first_real_pixel():
+    """A window whose real pixels are all -inf (the padding's fill) ties with its padding: as
+    in PyTorch (values from torch 2.x), its index is its first in-bounds tap (never a
+    negative index into the padding) and its gradient goes there (it was dropped)."""
+    x = np.full((1, 1, 4, 4), -np.inf)
+    x[0, 0, 3, 3] = 1.0
+    xt = T(x, grad=True)
+    y, idx = F.max_pool2d(xt, 3, 2, 1, return_indices=True)
+    np.testing.assert_array_equal(idx.data.ravel(), [0, 1, 4, 15])
+    np.testing.assert_array_equal(y.data.ravel(), [-np.inf, -np.inf, -np.inf, 1.0])
+    y.backward(T(np.arange(1.0, 5.0).reshape(1, 1, 2, 2)))
+    want = np.zeros((4, 4))
+    want[0, 0], want[0, 1], want[1, 0], want[3, 3] = 1, 2, 3, 4
+    np.testing.assert_array_equal(xt.grad.data[0, 0], want)
+    # dilated and ceil mode: every window's first real tap is (1, 1)
+    xt = T(np.full((1, 1, 5, 5), -np.inf), grad=True)
+    y, idx = F.max_pool2d(xt, 3, 2, 1, dilation=2, ceil_mode=True, return_indices=True)
+    np.testing.assert_array_equal(idx.data.ravel(), [6, 6, 6, 6])
+    y.backward(T(np.arange(1.0, 5.0).reshape(1, 1, 2, 2)))
+    want = np.zeros((5, 5))
+    want[1, 1] = 10
+    np.testing.assert_array_equal(xt.grad.data[0, 0], want)
+    # ceil mode's partial windows (no padding)
+    _, idx = F.max_pool2d(T(np.full((1, 1, 5, 5), -np.inf)), 2, ceil_mode=True,
+                          return_indices=True)
+    np.testing.assert_array_equal(idx.data.ravel(), [0, 2, 4, 10, 12, 14, 20, 22, 24])
+    # the integer minimum (the fill for integers) likewise
+    xi = np.full((1, 1, 3, 3), np.iinfo(np.int64).min)
+    _, idx = F.max_pool2d(T(xi), 3, 1, 1, return_indices=True)
+    np.testing.assert_array_equal(idx.data.ravel(), [0, 0, 1, 0, 0, 1, 3, 3, 4])
