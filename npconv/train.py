@@ -608,10 +608,11 @@ def _train(args, log, step_hook, stop):
         os.makedirs(out, exist_ok=True)     # only now: a refused resume leaves no trace
     except OSError as e:                    # the default runs/... (not checked early)
         raise OptionError("--out %s: cannot create the folder: %s" % (out, e)) from None
-    log("npconv-train: %s (%s parameters) on %s: %d train / %d test images, %d epochs, "
+    log("npconv-train: %s (%s parameters) on %s: %d train / %d test images, %d epoch%s, "
         "batch %d, %s lr %g, %s schedule, device %s -> %s" % (
-            args.model, "{:,}".format(n_params), used, n_train, len(test_ds), args.epochs, bs,
-            args.optimizer, lr, args.schedule, device, out))
+            args.model, "{:,}".format(n_params), used, n_train, len(test_ds), args.epochs,
+            "" if args.epochs == 1 else "s", bs, args.optimizer, lr, args.schedule, device,
+            out))
 
     def metrics_doc(interrupted=False, conf=None):
         doc = {"model": args.model, "dataset": used, "parameters": n_params,

@@ -331,3 +331,11 @@ def test_hard_interrupt_does_not_offer_an_older_runs_checkpoint(tmp_path):
     lines = []
     doc = T.train(args, log=lines.append, step_hook=hard)
     assert "still the checkpoint this run resumed from" in "\n".join(lines)
+
+
+@pytest.mark.parametrize("epochs, words", [("1", "1 epoch,"), ("2", "2 epochs,")])
+def test_header_counts_epochs_in_words(tmp_path, capsys, epochs, words):
+    rc = T.main(TINY + ["--model", "lenet5", "--limit-train", "64", "--epochs", epochs,
+                        "--out", str(tmp_path / "o")])
+    header = capsys.readouterr().out.splitlines()[0]
+    assert rc in (0, None) and header.startswith("npconv-train: lenet5") and words in header
