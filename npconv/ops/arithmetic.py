@@ -522,7 +522,10 @@ class _Rounding(Function):
     def forward(cls, ctx, a, decimals=0):
         xp = get_array_module(a)
         if cls._op == "round":
-            return xp.round(a, decimals)    # NumPy's and CuPy's round is half to even
+            # NumPy's and CuPy's round is half to even; with decimals it scales by 10**d
+            # first, which overflows to inf near the dtype's maximum, as PyTorch's (silently)
+            with numpy.errstate(over="ignore", invalid="ignore"):
+                return xp.round(a, decimals)
         return getattr(xp, cls._op)(a)
 
     @staticmethod

@@ -2,6 +2,8 @@
 sort/topk, split/chunk/repeat, gather/index_select, mm/bmm/mv/dot/outer, new_*), checked
 without PyTorch: gradients by gradcheck, values against NumPy or written out, dtypes, errors,
 and a run on the stand-in GPU. (Cross-checks with PyTorch: ..._torch.py.)"""
+import warnings
+
 import numpy
 import pytest
 
@@ -71,6 +73,9 @@ def test_rounding_values_and_zero_gradient():
     assert x.trunc().tolist() == [0.0, 1.0, 2.0, -0.0, -1.0, 1.0]
     assert nc.tensor([1.25, 1.35, 12.5]).round(decimals=1).tolist() == pytest.approx(
         [1.2, 1.4, 12.5])
+    with warnings.catch_warnings():        # near float32's maximum: inf, silently (PyTorch)
+        warnings.simplefilter("error")
+        assert nc.tensor([3.4e38, 1.25]).round(decimals=1).tolist()[0] == float("inf")
     for name in ("floor", "ceil", "trunc", "round"):
         y = getattr(x, name)()
         assert y.dtype == numpy.float32 and y.requires_grad
