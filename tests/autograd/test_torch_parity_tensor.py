@@ -653,7 +653,9 @@ def test_a_failed_in_place_op_changes_nothing():
     ([4], "index 4 is out of bounds for dimension 0 with size 4"),
     ((slice(None), [7]), "index 7 is out of bounds for dimension 1 with size 5")])
 def test_out_of_range_indices_raise_pytorchs_index_error(index, msg):
-    # PyTorch's words ("dimension"; NumPy says "axis"), as on a GPU (check_bounds)
+    # PyTorch's words ("dimension"; NumPy says "axis"), as on a GPU (check_bounds). The
+    # dimension named is the source's indexed one; PyTorch numbers advanced indices after a
+    # leading basic index or slice after its own restriding (t[:, [7]] says dimension 0)
     t = nc.arange(20.0).reshape(4, 5)
     with pytest.raises(IndexError, match="^%s$" % re.escape(msg)):
         t[index]
