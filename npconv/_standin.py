@@ -26,7 +26,6 @@ its data in NumPy arrays but behaves, at the API boundary, like CuPy is strictes
 
 Test-only: nothing registers it unless ``install()`` is called (``tests/devices.py`` does).
 """
-import copy as _copy
 import operator
 import types
 

@@ -8,7 +8,6 @@ CUDA device is asked for (``Device('cuda')`` data moves, ``npconv.cuda.is_availa
 CuPy array is seen, and only when CuPy imports and finds a GPU. Importing npconv never
 imports CuPy. Tests add a stand-in GPU (``npconv._standin``, device ``'standin'``).
 """
-import sys
 
 import numpy
 

@@ -20,7 +20,6 @@ import contextlib
 import doctest
 import importlib
 import io
-import os
 import pkgutil
 import re
 import traceback

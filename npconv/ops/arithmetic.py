@@ -198,7 +198,6 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        xp = get_array_module(g)
         w = (a > b) + 0.5 * (a == b)
         w = w.astype(g.dtype)
         return g * w, g * (1 - w)

@@ -296,7 +296,7 @@ def test_repr():
     assert r.startswith("Adam (\nParameter Group 0") and "lr: 0.001" in r
 
 
-from devices import on_gpu_like, reset_current_device, to_host  # noqa: E402,F401
+from devices import on_gpu_like, reset_current_device  # noqa: E402,F401
 
 
 @on_gpu_like
