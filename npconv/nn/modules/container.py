@@ -1,13 +1,15 @@
-"""Containers: ``Sequential`` and ``ModuleList``."""
+"""Containers: ``Sequential``, ``ModuleList``, ``ModuleDict``, ``ParameterList`` and
+``ParameterDict``."""
 import collections
 import collections.abc
 import operator
 
 from .activation import ReLU
-from .module import Module, _addindent
+from ...tensor import Tensor
+from .module import Module, Parameter, _addindent
 from .pooling import MaxPool2d
 
-__all__ = ["Sequential", "ModuleList"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(i, n, what):
@@ -262,3 +264,263 @@ class ModuleList(_Appendable, Module):
         """None: a ModuleList only holds modules (PyTorch's raises its generic "missing the
         required forward" error; this one says what to do instead)."""
         raise NotImplementedError("ModuleList has no forward; iterate over it instead")
+
+
+def _update_pairs(container, values, what, update_name=None):
+    """``container[k] = v`` for each pair of ``values`` (a mapping, or an iterable of
+    key/value pairs), with PyTorch's checks and messages. As PyTorch, the pairs before a bad
+    one are kept. A plain (unordered) mapping given to a ParameterDict is taken in sorted key
+    order, as PyTorch's ``ParameterDict.update`` does; a ModuleDict or ParameterDict counts
+    as a mapping."""
+    if not isinstance(values, collections.abc.Iterable):
+        raise TypeError("%s.update should be called with an iterable of key/value pairs, but "
+                        "got %s" % (update_name or what, type(values).__name__))
+    if isinstance(values, (collections.abc.Mapping, ModuleDict, ParameterDict)):
+        items = values.items()
+        if what == "ParameterDict" and not isinstance(values, (collections.OrderedDict,
+                                                               ParameterDict)):
+            items = sorted(items)
+        for k, v in items:
+            container[k] = v
+        return
+    for j, kv in enumerate(values):
+        if not isinstance(kv, collections.abc.Iterable):
+            raise TypeError("%s update sequence element #%d should be Iterable; is%s"
+                            % (what, j, type(kv).__name__))
+        kv = tuple(kv)
+        if len(kv) != 2:
+            raise ValueError("%s update sequence element #%d has length %d; 2 is required"
+                             % (what, j, len(kv)))
+        container[kv[0]] = kv[1]
+
+
+class ModuleDict(Module):
+    """A dict of modules (string keys), registered as children under their keys: the
+    parameters of ``md['conv']`` are named ``conv.weight``... Iteration, ``keys``,
+    ``values`` and ``items`` follow insertion order. As PyTorch's: ``md[k] = m`` replaces a
+    module in place (keeping its position), ``update`` takes a mapping or an iterable of
+    ``(key, module)`` pairs, ``pop(k)`` removes and returns one, ``clear()`` empties it.
+    A key must be a string that is a valid child name (no ``.``, not empty, not a method
+    name such as ``'keys'``), as for ``add_module``. It has no forward."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def clear(self):
+        """Remove every module."""
+        self._modules.clear()
+
+    def pop(self, key):
+        """Remove the module under ``key`` and return it (KeyError if absent)."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._modules.keys()
+
+    def items(self):
+        """``(key, module)`` pairs, in insertion order."""
+        return self._modules.items()
+
+    def values(self):
+        """The modules, in insertion order."""
+        return self._modules.values()
+
+    def update(self, modules):
+        """Add or replace modules from a mapping or an iterable of ``(key, module)``
+        pairs (PyTorch's errors for anything else)."""
+        _update_pairs(self, modules, "ModuleDict")
+
+    def forward(self, *args, **kwargs):
+        """None: a ModuleDict only holds modules."""
+        raise NotImplementedError("ModuleDict has no forward; index it instead")
+
+
+def _as_parameter(value):
+    """As PyTorch's parameter containers: a plain Tensor becomes a Parameter (sharing its
+    data, requiring grad); a Parameter, None or any other object is kept as is."""
+    if isinstance(value, Tensor) and not isinstance(value, Parameter):
+        return Parameter(value)
+    return value
+
+
+def _param_line(key, value):
+    """One line of a ParameterList/ParameterDict repr (PyTorch's format, npconv dtypes)."""
+    if isinstance(value, Tensor):
+        dev = value.device
+        size = "x".join(str(int(s)) for s in value.shape)
+        return "  (%s): %s containing: [npconv.%s of size %s%s]" % (
+            key, "Parameter" if isinstance(value, Parameter) else "Tensor",
+            value.data.dtype.name, size,
+            "" if dev.type == "cpu" else " (GPU %d)" % (dev.index or 0))
+    return "  (%s): Object of type: %s" % (key, type(value).__name__)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered under the names ``0``, ``1``, ... (so a parent's
+    ``named_parameters`` gives ``pl.0``...). As PyTorch's: a plain Tensor given is turned
+    into a Parameter (sharing its data, requiring grad); indexing takes negative indices and
+    slices (a new ParameterList holding the same parameters); ``append``, ``extend``,
+    ``len`` and iteration. Any other object may be stored too (not a parameter then)."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self.__dict__["_size"] = 0
+        if values is not None:
+            self += values
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)([self[i] for i in range(len(self))[idx]])
+        return getattr(self, str(_index(idx, len(self), "ParameterList")))
+
+    def __setitem__(self, idx, param):
+        setattr(self, str(_index(idx, len(self), "ParameterList")), _as_parameter(param))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        """Add ``value`` at the end (a plain Tensor becomes a Parameter). Returns self."""
+        n = len(self)
+        setattr(self, str(n), _as_parameter(value))
+        self.__dict__["_size"] = n + 1
+        return self
+
+    def extend(self, values):
+        """Append each value of the iterable ``values``. Returns self."""
+        if not isinstance(values, collections.abc.Iterable) or isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got "
+                            + type(values).__name__)
+        for v in list(values):      # a snapshot: ``pl.extend(pl)`` doubles it
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(_param_line(i, v) for i, v in enumerate(self))
+
+    def forward(self, *args, **kwargs):
+        """None: a ParameterList only holds parameters."""
+        raise NotImplementedError("ParameterList has no forward; iterate over it instead")
+
+
+class ParameterDict(Module):
+    """A dict of parameters (string keys), registered under their keys. As PyTorch's: a plain
+    Tensor given is turned into a Parameter; ``[]`` get/set/del, ``in``, ``len``, iteration
+    over the keys in insertion order, ``keys``/``items``/``values``, ``update`` (a plain
+    dict is taken in sorted key order, an OrderedDict or ParameterDict in its own), ``pop``,
+    ``get``, ``setdefault`` and ``clear``. A missing key raises KeyError (PyTorch's raises
+    AttributeError from ``[]`` and ``pop``)."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self.__dict__["_keys"] = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def _check_key(self, key):
+        if not isinstance(key, str):
+            raise TypeError("Index given to ParameterDict cannot be used as a key as it is not "
+                            "a string (type is '%s')." % type(key).__name__)
+
+    def __getitem__(self, key):
+        if key not in self._keys:
+            raise KeyError(key)
+        return getattr(self, key)
+
+    def __setitem__(self, key, value):
+        self._check_key(key)
+        setattr(self, key, _as_parameter(value))   # the name checks of register_parameter
+        self._keys[key] = None
+
+    def __delitem__(self, key):
+        if key not in self._keys:
+            raise KeyError(key)
+        delattr(self, key)
+        del self._keys[key]
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __reversed__(self):
+        return reversed(list(self._keys))
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._keys.keys()
+
+    def items(self):
+        """``(key, parameter)`` pairs, in insertion order."""
+        return [(k, self[k]) for k in self._keys]
+
+    def values(self):
+        """The parameters, in insertion order."""
+        return [self[k] for k in self._keys]
+
+    def get(self, key, default=None):
+        """``self[key]`` if present, else ``default``."""
+        return self[key] if key in self else default
+
+    def setdefault(self, key, default=None):
+        """``self[key]``, first set to ``default`` if absent (as ``dict.setdefault``)."""
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def pop(self, key):
+        """Remove the parameter under ``key`` and return it (KeyError if absent)."""
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self):
+        """Remove every parameter."""
+        for k in list(self._keys):
+            del self[k]
+
+    def update(self, parameters):
+        """Add or replace entries from a mapping or an iterable of ``(key, value)`` pairs
+        (PyTorch's errors for anything else)."""
+        # "ParametersDict" is PyTorch's spelling in this one message
+        _update_pairs(self, parameters, "ParameterDict", "ParametersDict")
+
+    def extra_repr(self):
+        return "\n".join(_param_line(k, v) for k, v in self.items())
+
+    def forward(self, *args, **kwargs):
+        """None: a ParameterDict only holds parameters."""
+        raise NotImplementedError("ParameterDict has no forward; index it instead")
