@@ -58,16 +58,29 @@ class _Encoder:
         self._refs = 0
         self._open = set()      # ids of the containers being encoded: a cycle check
 
-    def _array(self, src, host):
+    def _array(self, src):
+        """The index of ``src``'s host copy in ``arrays`` (made once per source array: two
+        Tensors over one device array cost one transfer)."""
         hit = self._index.get(id(src))
         if hit is not None:
             return hit[0]
+        host = numpy.asarray(_host(src))
         if host.dtype.hasobject:
             raise TypeError("npconv.save: arrays of Python objects cannot be saved "
                             "(they would need pickle)")
         self.arrays.append(host)
         self._index[id(src)] = (len(self.arrays) - 1, src)
         return len(self.arrays) - 1
+
+    def _new_node(self, obj, data, kind):
+        """The node of a Tensor or array ``obj`` (its data ``data``) met for the first time:
+        ``{kind: array index}``, plus the device it was saved from when not the CPU."""
+        node = {kind: self._array(data)}
+        loc = str(_backend.device_of(data))
+        if loc != "cpu":
+            node["loc"] = loc
+        self._seen[id(obj)] = (node, obj)
+        return node
 
     def _shared(self, obj):
         """The node already made for ``obj``, marked with a reference id so that its
@@ -106,30 +119,15 @@ class _Encoder:
                     len(self.arrays) - 1}
         if isinstance(obj, Tensor):
             node = self._shared(obj)
-            if node is not None:
-                return node
-            data = obj.data
-            node = {"tensor": self._array(data, numpy.asarray(_host(data)))}
-            loc = str(_backend.device_of(data))
-            if loc != "cpu":
-                node["loc"] = loc
-            if obj.requires_grad:
-                node["requires_grad"] = True
-            if type(obj).__name__ == "Parameter":
-                node["parameter"] = True
-            self._seen[id(obj)] = (node, obj)
+            if node is None:
+                node = self._new_node(obj, obj.data, "tensor")
+                if obj.requires_grad:
+                    node["requires_grad"] = True
+                if type(obj).__name__ == "Parameter":
+                    node["parameter"] = True
             return node
         if _is_array(obj):
-            node = self._shared(obj)
-            if node is not None:
-                return node
-            host = _host(obj)
-            node = {"array": self._array(obj, numpy.asarray(host))}
-            loc = str(_backend.device_of(obj))
-            if loc != "cpu":
-                node["loc"] = loc
-            self._seen[id(obj)] = (node, obj)
-            return node
+            return self._shared(obj) or self._new_node(obj, obj, "array")
         if isinstance(obj, _backend.Device):
             return {"device": str(obj)}
         if isinstance(obj, numpy.dtype):

@@ -1192,3 +1192,19 @@ def test_backward_with_gradient_from_another_device_is_clear(device):
     y = nc.ones(3, requires_grad=True, device=device) * 2
     with pytest.raises(RuntimeError, match="cpu"):
         y.backward(nc.ones(3))
+
+
+@on_devices
+def test_max_pool_window_of_fill_values_on_device(device):
+    # off NumPy the fill check runs without looking at the mask first (no sync)
+    x = numpy.full((1, 1, 4, 4), -numpy.inf, numpy.float32)
+    x[0, 0, 3, 3] = 1.0
+    xt = nc.tensor(x, device=device, requires_grad=True)
+    y, idx = nc.nn.functional.max_pool2d(xt, 3, 2, 1, return_indices=True)
+    assert to_host(idx).ravel().tolist() == [0, 1, 4, 15]
+    y.backward(nc.tensor(numpy.arange(1.0, 5.0, dtype=numpy.float32).reshape(1, 1, 2, 2),
+                         device=device))
+    want = numpy.zeros((4, 4), numpy.float32)
+    want[0, 0], want[0, 1], want[1, 0], want[3, 3] = 1, 2, 3, 4
+    assert_on(xt.grad, device)
+    numpy.testing.assert_array_equal(to_host(xt.grad)[0, 0], want)

@@ -18,7 +18,7 @@ _tensor_names = None     # (Tensor, _to_array), bound on first use: npconv.tenso
                          # this package
 
 
-def _tensor_module():
+def _tensor_api():
     """``Tensor`` and ``_to_array`` from ``npconv.tensor`` (a function-level import costs
     ~1 us per backward)."""
     global _tensor_names
@@ -39,7 +39,7 @@ def _no_create_graph(what):
 
 def _tensor_seq(x, what):
     """A Tensor or a sequence of Tensors, as a list."""
-    Tensor = _tensor_module()[0]
+    Tensor = _tensor_api()[0]
     if isinstance(x, Tensor):
         return [x]
     if isinstance(x, (tuple, list)):
@@ -55,7 +55,7 @@ def _tensor_seq(x, what):
 def _make_grads(outputs, grad_outputs):
     """The gradient array for each output: given (checked for shape and device, cast to the
     output's dtype) or implicit (ones, for one-element outputs only), as PyTorch does."""
-    Tensor, _to_array = _tensor_module()
+    Tensor, _to_array = _tensor_api()
     if grad_outputs is None:
         grad_outputs = [None] * len(outputs)
     elif not isinstance(grad_outputs, (list, tuple)):
@@ -149,7 +149,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``create_graph``; ``create_graph=True`` and ``is_grads_batched=True`` raise
     NotImplementedError.
     """
-    Tensor = _tensor_module()[0]
+    Tensor = _tensor_api()[0]
     if create_graph:
         _no_create_graph("grad")
     if is_grads_batched:

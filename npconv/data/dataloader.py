@@ -162,7 +162,7 @@ class BatchSampler(Sampler):
     def _batches(self):
         """The batches as int64 arrays: slices of one index array for built-in samplers."""
         bs = self.batch_size
-        if _fast(self.sampler, "__iter__", _SAMPLER_ITERS):
+        if _fast(self.sampler, _SAMPLER_ITERS):
             order = self.sampler._indices()
             n = len(order)
             stop = n - n % bs if self.drop_last else n
@@ -190,10 +190,11 @@ _SAMPLER_ITERS = (SequentialSampler.__iter__, RandomSampler.__iter__,
                   SubsetRandomSampler.__iter__)
 
 
-def _fast(sampler, name, builtin):
-    """Whether ``sampler`` iterates as a built-in one (so its index arrays can be taken
-    whole): a subclass that overrides ``__iter__`` must be iterated, not bypassed."""
-    return getattr(type(sampler), name, None) in builtin
+def _fast(sampler, builtin):
+    """Whether ``sampler`` iterates as a built-in one (its ``__iter__`` is one of
+    ``builtin``), so its index arrays can be taken whole: a subclass that overrides
+    ``__iter__`` must be iterated, not bypassed."""
+    return getattr(type(sampler), "__iter__", None) in builtin
 
 
 # --------------------------------------------------------------------------- collate / convert
@@ -433,7 +434,7 @@ class DataLoader:
         return (self.collate_fn or _collate)(samples)
 
     def _batches(self):
-        if _fast(self.batch_sampler, "__iter__", (BatchSampler.__iter__,)):
+        if _fast(self.batch_sampler, (BatchSampler.__iter__,)):
             return self.batch_sampler._batches()
         return (np.asarray(b, dtype=np.int64) for b in self.batch_sampler)
 

@@ -65,17 +65,12 @@ def _reduce_weighted(loss, wt, reduction, shape):
     Returns (out, denom), denom None unless 'mean'."""
     if reduction == "mean":
         denom = wt.sum()
-        return _quiet_div(loss.sum(), denom), denom
+        # denom 0 (every row ignored): NaN as PyTorch's, without NumPy's RuntimeWarning
+        with numpy.errstate(divide="ignore", invalid="ignore"):
+            return loss.sum() / denom, denom
     if reduction == "sum":
         return loss.sum(), None
     return loss.reshape(shape), None
-
-
-def _quiet_div(a, b):
-    """a / b where b may be 0 (every row ignored): NaN or inf as PyTorch gives, without
-    NumPy's RuntimeWarning (CuPy raises none)."""
-    with numpy.errstate(divide="ignore", invalid="ignore"):
-        return a / b
 
 
 def _class_last(x):
